@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""PyTorch CPU reference for the vggkit side-by-side benchmark.
+
+Builds the VGG family exactly as torchvision's `cfgs` (A=vgg11, B=vgg13, D=vgg16,
+E=vgg19), times training or inference steps on random data, and prints ONE JSON line.
+
+    /usr/bin/python3 bench/torch/vgg_bench.py --arch vgg16 --head gap --width-div 4 \
+        --size 32 --batch 8 --mode train --warmup 3 --steps 20 --threads 2
+    /usr/bin/python3 bench/torch/vgg_bench.py --check-params
+"""
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+M = "M"
+
+# torchvision.models.vgg.cfgs
+CFGS = {
+    "vgg11": [64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M],  # A
+    "vgg13": [64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M],  # B
+    "vgg16": [64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M, 512, 512, 512, M],  # D
+    "vgg19": [64, 64, M, 128, 128, M, 256, 256, 256, 256, M, 512, 512, 512, 512, M,
+              512, 512, 512, 512, M],  # E
+}
+
+
+def scaled(n, width_div):
+    """Channel count n divided by width_div (same rounding as vggkit's Config.Channels)."""
+    return max(1, int(n / width_div + 0.5))
+
+
+def make_act(act, slope):
+    if act == "leaky":
+        return nn.LeakyReLU(slope, inplace=True)
+    return nn.ReLU(inplace=True)
+
+
+class VGG(nn.Module):
+    def __init__(self, arch="vgg16", bn=False, act="relu", slope=0.2, head="gap",
+                 width_div=1, classes=10, dropout=0.5):
+        super().__init__()
+        layers = []
+        cin = 3
+        for v in CFGS[arch]:
+            if v == M:
+                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+                continue
+            cout = scaled(v, width_div)
+            layers.append(nn.Conv2d(cin, cout, kernel_size=3, padding=1))
+            if bn:
+                layers.append(nn.BatchNorm2d(cout))
+            layers.append(make_act(act, slope))
+            cin = cout
+        self.features = nn.Sequential(*layers)
+        if head == "gap":
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.classifier = nn.Linear(cin, classes)
+        elif head == "classic":
+            # torchvision's classifier; the hidden width scales with width_div as in vggkit.
+            hidden = scaled(4096, width_div)
+            self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+            self.classifier = nn.Sequential(
+                nn.Linear(cin * 7 * 7, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+                nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+                nn.Linear(hidden, classes),
+            )
+        else:
+            raise ValueError(f"unknown head {head!r}")
+        self._init_weights()
+
+    def _init_weights(self):
+        # torchvision's VGG init: He (kaiming normal, fan_out) for convs.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.constant_(m.bias, 0)
+
+    def forward(self, x):
+        x = self.features(x)
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def n_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+# Known counts (torchvision docs for the classic 1000-class models).
+EXPECTED = [
+    (dict(arch="vgg16", head="classic", classes=1000), 138_357_544),
+    (dict(arch="vgg16", head="gap", classes=10), 14_719_818),
+    (dict(arch="vgg11", head="classic", classes=1000), 132_863_336),
+    (dict(arch="vgg13", head="classic", classes=1000), 133_047_848),
+    (dict(arch="vgg19", head="classic", classes=1000), 143_667_240),
+    (dict(arch="vgg11", head="classic", classes=1000, bn=True), 132_868_840),
+    (dict(arch="vgg13", head="classic", classes=1000, bn=True), 133_053_736),
+    (dict(arch="vgg16", head="classic", classes=1000, bn=True), 138_365_992),
+    (dict(arch="vgg19", head="classic", classes=1000, bn=True), 143_678_248),
+]
+
+
+def check_params():
+    ok = True
+    for kw, want in EXPECTED:
+        got = n_params(VGG(**kw))
+        good = got == want
+        ok &= good
+        print(json.dumps({**kw, "params": got, "expected": want, "ok": good}))
+    assert ok, "parameter counts differ from torchvision"
+    print("check-params: all OK")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arch", default="vgg16", choices=sorted(CFGS))
+    p.add_argument("--bn", action="store_true", help="batch norm after each conv (the _bn variants)")
+    p.add_argument("--act", default="leaky", choices=["leaky", "relu"])
+    p.add_argument("--slope", type=float, default=0.2, help="LeakyReLU negative slope")
+    p.add_argument("--head", default="gap", choices=["gap", "classic"])
+    p.add_argument("--dropout", type=float, default=0.5, help="classic head only")
+    p.add_argument("--width-div", type=int, default=1, help="divide all channel counts by N")
+    p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--size", type=int, default=32, help="input height = width")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    p.add_argument("--lr", type=float, default=None, help="default 1e-3 (adam) / 1e-2 (sgd)")
+    p.add_argument("--momentum", type=float, default=0.9, help="sgd only")
+    p.add_argument("--mode", default="train", choices=["train", "eval"])
+    p.add_argument("--warmup", type=int, default=3, help="untimed steps before measuring")
+    p.add_argument("--steps", type=int, default=20, help="timed steps")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    p.add_argument("--channels-last", action="store_true", help="NHWC memory format for model and input")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--check-params", action="store_true", help="verify parameter counts and exit")
+    a = p.parse_args(argv)
+    if a.size < 32:
+        p.error("--size must be >= 32 (five 2x2 max-pools)")
+    if a.width_div < 1 or a.batch < 1 or a.steps < 1 or a.warmup < 0:
+        p.error("--width-div, --batch, --steps must be >= 1 and --warmup >= 0")
+    if a.lr is None:
+        a.lr = 1e-3 if a.optimizer == "adam" else 1e-2
+    return a
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    if a.check_params:
+        check_params()
+        return
+    if a.threads is not None:
+        torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+
+    model = VGG(a.arch, a.bn, a.act, a.slope, a.head, a.width_div, a.classes, a.dropout)
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    x = torch.randn(a.batch, 3, a.size, a.size, dtype=torch.float32).contiguous(memory_format=fmt)
+    y = torch.randint(0, a.classes, (a.batch,))
+
+    if a.mode == "train":
+        model.train()
+        loss_fn = nn.CrossEntropyLoss()
+        if a.optimizer == "adam":
+            opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+        else:
+            opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+    else:
+        model.eval()
+
+        def step():
+            with torch.no_grad():
+                return model(x)
+
+    # CPU ops are synchronous: wall time around the step is the step time.
+    t0 = time.perf_counter()
+    for _ in range(a.warmup):
+        step()
+    warmup_s = time.perf_counter() - t0
+
+    times = []
+    last = None
+    for _ in range(a.steps):
+        t = time.perf_counter()
+        last = step()
+        times.append(time.perf_counter() - t)
+    if a.mode == "train" and not torch.isfinite(last).all():
+        print("warning: non-finite loss", file=sys.stderr)
+
+    med = statistics.median(times)
+    out = {
+        "framework": "pytorch",
+        "torch": torch.__version__,
+        "arch": a.arch + ("_bn" if a.bn else ""),
+        "head": a.head,
+        "width_div": a.width_div,
+        "size": a.size,
+        "batch": a.batch,
+        "mode": a.mode,
+        "optimizer": a.optimizer if a.mode == "train" else None,
+        "images_per_s": round(a.batch / med, 3),
+        "step_ms_median": round(med * 1e3, 3),
+        "warmup_s": round(warmup_s, 3),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "threads": torch.get_num_threads(),
+        "params": n_params(model),
+        # extras
+        "act": a.act if a.act == "relu" else f"leaky{a.slope:g}",
+        "classes": a.classes,
+        "channels_last": a.channels_last,
+        "lr": a.lr if a.mode == "train" else None,
+        "warmup": a.warmup,
+        "steps": a.steps,
+        "step_ms_min": round(min(times) * 1e3, 3),
+        "step_ms_max": round(max(times) * 1e3, 3),
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	_ "image/jpeg" // decoders for predict.
+	_ "image/png"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	xdraw "golang.org/x/image/draw"
+
+	"github.com/vggkit/vggkit/vggkit"
+	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/metrics"
+	"github.com/vggkit/vggkit/vggkit/report"
+	"github.com/vggkit/vggkit/vggkit/training"
+	"github.com/vggkit/vggkit/vggkit/vgg"
+)
+
+func runDemo(args []string, stdout io.Writer) error {
+	cfg := vggkit.DemoConfig()
+	cfg.Train.CheckpointDir = ""
+	fs := newFlags("demo", stdout)
+	out := fs.String("out", "vggkit-demo", "report folder")
+	fs.IntVar(&cfg.Train.Epochs, "epochs", cfg.Train.Epochs, "epochs")
+	fs.IntVar(&cfg.Data.Limit, "limit", cfg.Data.Limit, "train on the first N images only (0: all)")
+	fs.StringVar(&cfg.Train.CheckpointDir, "ckpt", "", "checkpoint directory (empty: none; the demo starts fresh)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	return journey(cfg, *out, "vggkit demo", stdout)
+}
+
+func runTrain(args []string, stdout io.Writer) error {
+	cfg := vggkit.Defaults()
+	cfg.Train.CheckpointDir = "vggkit-run/checkpoint"
+	fs := newFlags("train", stdout)
+	out := fs.String("out", "vggkit-run", "report folder")
+	bindData(fs, &cfg.Data)
+	bindModel(fs, &cfg)
+	bindTrain(fs, &cfg)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	return journey(cfg, *out, "vggkit train", stdout)
+}
+
+// journey loads data, trains, evaluates and writes the report: what demo and train share.
+func journey(cfg vggkit.Config, out, title string, stdout io.Writer) error {
+	start := time.Now()
+	trainSet, testSet, err := vggkit.LoadData(cfg.Data)
+	if err != nil {
+		return err
+	}
+	l, err := vggkit.NewLearner(cfg, trainSet)
+	if err != nil {
+		return err
+	}
+	l.Out = stdout
+	fmt.Fprint(stdout, vggkit.Describe(l, trainSet, testSet))
+	if cfg.Train.CheckpointDir != "" {
+		fmt.Fprintf(stdout, "checkpoints: %s\n", cfg.Train.CheckpointDir)
+	}
+	// Ctrl-C saves a checkpoint at the next step boundary? Training is in one call; on
+	// interrupt we stop the process: the periodic checkpoint is the resume point.
+	stopSignals := make(chan os.Signal, 1)
+	signal.Notify(stopSignals, os.Interrupt)
+	defer signal.Stop(stopSignals)
+	go func() {
+		<-stopSignals
+		fmt.Fprintf(os.Stderr, "\ninterrupted: resume with the same command (last checkpoint: %s)\n", cfg.Train.CheckpointDir)
+		os.Exit(130)
+	}()
+	if err := l.Fit(trainSet, testSet); err != nil {
+		return err
+	}
+	logits, err := l.Logits(testSet)
+	if err != nil {
+		return err
+	}
+	pred := metrics.ArgMax(logits)
+	res, err := metrics.Compute(testSet.Name, l.Classes, testSet.Labels, pred)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprint(stdout, res.Table())
+	fmt.Fprintln(stdout)
+	fmt.Fprint(stdout, res.ConfusionTable())
+	files, err := report.Write(out, report.Input{Title: title + ": " + trainSet.Name, Config: cfg, Train: trainSet,
+		Test: testSet, Learner: l, Result: res, Pred: pred, Duration: time.Since(start)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nreport: %s (%d files; open %s)\n", out, len(files), filepath.Join(out, report.IndexHTML))
+	fmt.Fprintf(stdout, "dataset %s, test accuracy %.2f%%, %s, wall time %s\n", trainSet.Name, 100*res.Accuracy,
+		l.Backend.Config, time.Since(start).Round(time.Second))
+	return nil
+}
+
+func runEval(args []string, stdout io.Writer) error {
+	cfg := vggkit.Defaults()
+	fs := newFlags("eval", stdout)
+	ckpt := fs.String("ckpt", "vggkit-run/checkpoint", "checkpoint directory or file")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	out := fs.String("out", "", "also write the pictures and metrics.json to this folder")
+	bindData(fs, &cfg.Data)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	l, err := loadLearner(*ckpt)
+	if err != nil {
+		return err
+	}
+	_, testSet, err := vggkit.LoadData(cfg.Data)
+	if err != nil {
+		return err
+	}
+	if len(testSet.Classes) != len(l.Classes) {
+		return fmt.Errorf("checkpoint %s has %d classes, %s has %d", *ckpt, len(l.Classes), testSet.Name, len(testSet.Classes))
+	}
+	res, err := l.Evaluate(testSet)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		js, err := res.JSON()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, string(js))
+	} else {
+		fmt.Fprintf(stdout, "model %s (step %d), %s\n", l.Model.Name(), l.Step(), l.Backend)
+		fmt.Fprint(stdout, res.Table())
+		fmt.Fprintln(stdout)
+		fmt.Fprint(stdout, res.ConfusionTable())
+	}
+	if *out != "" {
+		if _, err := report.Write(*out, report.Input{Title: "vggkit eval: " + testSet.Name, Config: cfg, Learner: l, Result: res}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadLearner(ckpt string) (*training.Learner, error) {
+	if !training.HasCheckpoint(ckpt) {
+		return nil, fmt.Errorf("no checkpoint at %s: train first (vggkit train -ckpt %s) or pass -ckpt", ckpt, ckpt)
+	}
+	b, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	l, err := training.LoadLearner(b, ckpt)
+	if err != nil {
+		return nil, err
+	}
+	l.Out = io.Discard
+	return l, nil
+}
+
+func runPredict(args []string, stdout io.Writer) error {
+	fs := newFlags("predict", stdout)
+	ckpt := fs.String("ckpt", "vggkit-run/checkpoint", "checkpoint directory or file")
+	topK := fs.Int("top", 5, "how many classes to show per image")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: no images given (PNG or JPEG files)", errUsage)
+	}
+	// Decode every image first: a bad file fails before any work.
+	size := 0
+	var pixels [][]uint8
+	for _, path := range fs.Args() {
+		meta, err := training.ReadMeta(*ckpt)
+		if err != nil {
+			return err
+		}
+		size = meta.Model.InputSize
+		p, err := readImage(path, size)
+		if err != nil {
+			return err
+		}
+		pixels = append(pixels, p)
+	}
+	l, err := loadLearner(*ckpt)
+	if err != nil {
+		return err
+	}
+	set := &data.Set{Name: "images", Classes: l.Classes, H: size, W: size, C: 3}
+	for _, p := range pixels {
+		set.Pixels = append(set.Pixels, p...)
+		set.Labels = append(set.Labels, -1)
+	}
+	preds, err := l.Predict(set, *topK)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		type item struct {
+			Image string               `json:"image"`
+			Top   []training.ClassProb `json:"top"`
+		}
+		var items []item
+		for i, p := range preds {
+			items = append(items, item{fs.Arg(i), p.Top})
+		}
+		js, _ := json.MarshalIndent(items, "", "  ")
+		fmt.Fprintln(stdout, string(js))
+		return nil
+	}
+	for i, p := range preds {
+		fmt.Fprintf(stdout, "%s:\n", fs.Arg(i))
+		for _, c := range p.Top {
+			fmt.Fprintf(stdout, "  %6.2f%%  %s\n", 100*c.Prob, c.Class)
+		}
+	}
+	return nil
+}
+
+// readImage decodes a PNG or JPEG and resizes it (bilinear) to size x size RGB, HWC.
+func readImage(path string, size int) ([]uint8, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, format, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot decode image (want PNG or JPEG): %w", path, err)
+	}
+	if b := img.Bounds(); b.Dx() == 0 || b.Dy() == 0 {
+		return nil, fmt.Errorf("%s: empty %s image", path, format)
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, size, size))
+	xdraw.BiLinear.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
+	out := make([]uint8, 0, size*size*3)
+	for i := 0; i < len(dst.Pix); i += 4 {
+		out = append(out, dst.Pix[i], dst.Pix[i+1], dst.Pix[i+2])
+	}
+	return out, nil
+}
+
+func runSummary(args []string, stdout io.Writer) error {
+	cfg := vggkit.Defaults()
+	fs := newFlags("summary", stdout)
+	bindModel(fs, &cfg)
+	fs.IntVar(&cfg.Model.Classes, "classes", cfg.Model.Classes, "number of classes")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	s, err := vgg.Summarize(cfg.Model)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	fmt.Fprint(stdout, s)
+	return nil
+}
+
+func runDownload(args []string, stdout io.Writer) error {
+	fs := newFlags("download", stdout)
+	dir := fs.String("dir", data.DefaultCacheDir(), "cache directory ($VGGKIT_CACHE overrides the default)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "stl10" {
+		return fmt.Errorf("%w: say which dataset: vggkit download stl10", errUsage)
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	got, err := data.DownloadSTL10(ctx, *dir, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "STL-10 is in %s\n", got)
+	return nil
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/vggkit/vggkit/vggkit"
+)
+
+// bindData, bindModel and bindTrain attach the config's fields to flags, with the
+// config's current values (from vggkit.Defaults or DemoConfig) as the defaults shown by -h.
+func bindData(fs *flag.FlagSet, c *vggkit.DataConfig) {
+	fs.StringVar(&c.Name, "dataset", c.Name, "dataset: auto (STL-10 if present, else the embedded Shapes10), stl10, shapes10")
+	fs.StringVar(&c.Dir, "data-dir", c.Dir, "STL-10 directory (default: $VGGKIT_CACHE or the user cache dir + /vggkit)")
+	fs.IntVar(&c.Fold, "fold", c.Fold, "STL-10 train fold 0..9, or -1 for all training images")
+	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "Shapes10 images per class (0: 500 train, 100 test)")
+	fs.IntVar(&c.Limit, "limit", c.Limit, "train on the first N images only (0: all)")
+}
+
+func bindModel(fs *flag.FlagSet, c *vggkit.Config) {
+	m := &c.Model
+	fs.StringVar(&m.Arch, "arch", m.Arch, "vgg11, vgg13, vgg16 or vgg19")
+	fs.BoolVar(&m.BatchNorm, "bn", m.BatchNorm, "batch norm after each convolution (the _bn variants)")
+	fs.StringVar(&m.Activation, "act", m.Activation, "activation: relu or leaky")
+	fs.Float64Var(&m.LeakySlope, "slope", m.LeakySlope, "LeakyReLU negative slope")
+	fs.StringVar(&m.Head, "head", m.Head, "gap (global average pool + linear) or classic (7x7 pool, 4096, 4096)")
+	fs.Float64Var(&m.Width, "width", m.Width, "channel multiplier (0.25 = width/4)")
+	fs.IntVar(&m.InputSize, "size", m.InputSize, "input size: images are resized to size x size in the graph")
+	fs.BoolVar(&m.Augment, "augment", m.Augment, "random crop with padding + horizontal flip while training")
+}
+
+func bindTrain(fs *flag.FlagSet, c *vggkit.Config) {
+	t := &c.Train
+	fs.StringVar(&t.Optimizer, "optimizer", t.Optimizer, "adam or sgd (with momentum)")
+	fs.Float64Var(&t.LearningRate, "lr", t.LearningRate, "learning rate")
+	fs.Float64Var(&t.Momentum, "momentum", t.Momentum, "SGD momentum")
+	fs.Float64Var(&t.WeightDecay, "wd", t.WeightDecay, "weight decay")
+	fs.StringVar(&t.Schedule, "schedule", t.Schedule, "learning-rate schedule: constant or cosine")
+	fs.IntVar(&t.Epochs, "epochs", t.Epochs, "total epochs (a resumed run continues up to this many)")
+	fs.IntVar(&t.BatchSize, "batch", t.BatchSize, "batch size")
+	fs.Uint64Var(&t.Seed, "seed", t.Seed, "random seed (shuffling, initialisation, augmentation)")
+	fs.IntVar(&t.LogEvery, "log-every", t.LogEvery, "print the mean loss every N steps (0: per epoch)")
+	fs.StringVar(&t.CheckpointDir, "ckpt", t.CheckpointDir, "checkpoint directory: resume from it, save to it (empty: none)")
+	fs.Float64Var(&t.CheckpointMinutes, "ckpt-minutes", t.CheckpointMinutes, "also checkpoint every N minutes (0: at epoch ends only)")
+	fs.BoolVar(&t.EvalEachEpoch, "eval-each-epoch", t.EvalEachEpoch, "evaluate on the test split after every epoch")
+}

@@ -1,0 +1,101 @@
+// Command vggkit runs the VGG journey headless: demo, train, eval, predict, summary, download.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+type command struct {
+	name, args, help string
+	run              func(args []string, stdout io.Writer) error
+}
+
+// commands is filled in init: the run functions refer back to it for -h.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"demo", "[flags]", "the whole journey on the embedded Shapes10 dataset with a small VGG (a few minutes on 2 CPU cores); writes a report folder", runDemo},
+		{"train", "[flags]", "train a VGG (resumes from -ckpt when it holds a checkpoint); evaluates and writes a report at the end", runTrain},
+		{"eval", "-ckpt DIR [flags]", "overall and per-class accuracy and the confusion matrix over a whole test split", runEval},
+		{"predict", "-ckpt DIR IMAGE...", "top-5 classes with probabilities for PNG or JPEG images of any size", runPredict},
+		{"summary", "[flags]", "the layer table (output shape, parameters, multiply-adds) and the total parameter count", runSummary},
+		{"download", "stl10 [-dir DIR]", "download and extract STL-10 (2.6 GB) into the cache directory, resuming a partial download", runDownload},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "vggkit: VGG image classification on GoMLX, headless.\n\nUsage: vggkit COMMAND [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.help)
+	}
+	fmt.Fprintln(w, "\nRun 'vggkit COMMAND -h' for a command's flags and defaults.")
+}
+
+// errUsage marks errors in how the command was called (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(args[1:], stdout)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			fmt.Fprintf(stderr, "vggkit %s: %v\n", c.name, strings.TrimPrefix(err.Error(), "usage: "))
+			return 2
+		default:
+			fmt.Fprintf(stderr, "vggkit %s: error: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "vggkit: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+// newFlags makes a FlagSet whose -h prints the command's purpose and its defaults.
+func newFlags(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	for _, c := range commands {
+		if c.name == name {
+			fs.Usage = func() {
+				fmt.Fprintf(out, "Usage: vggkit %s %s\n\n%s.\n\nFlags:\n", c.name, c.args, c.help)
+				fs.PrintDefaults()
+			}
+		}
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}

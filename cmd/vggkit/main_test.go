@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestSummaryPrintsTorchvisionCount(t *testing.T) {
+	code, out, _ := runCLI(t, "summary", "--arch", "vgg16", "--head", "classic", "--classes", "1000")
+	if code != 0 || !strings.Contains(out, "138,357,544") || !strings.Contains(out, "224x224x64") {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "summary", "--classes", "10")
+	if code != 0 || !strings.Contains(out, "14,719,818") {
+		t.Errorf("tutorial VGG16: exit %d\n%s", code, out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"frobnicate"}, {"summary", "--arch", "vgg17"}, {"train", "--no-such-flag"}, {"predict"}, {"download", "imagenet"}} {
+		code, _, errOut := runCLI(t, args...)
+		if code != 2 || errOut == "" {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a message", args, code, errOut)
+		}
+	}
+	if code, out, _ := runCLI(t, "train", "-h"); code != 0 || !strings.Contains(out, "-lr") || !strings.Contains(out, "default") {
+		t.Errorf("train -h: exit %d\n%s", code, out)
+	}
+}
+
+func TestEvalWithoutCheckpoint(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothing")
+	code, _, errOut := runCLI(t, "eval", "-ckpt", missing)
+	if code != 1 || !strings.Contains(errOut, missing) {
+		t.Errorf("exit %d, stderr %q: want 1 and the path", code, errOut)
+	}
+}
+
+// A short train through the CLI writes a checkpoint and a full report; eval and predict
+// then use the checkpoint.
+func TestTrainEvalPredict(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	dir := t.TempDir()
+	ckpt, out := filepath.Join(dir, "ckpt"), filepath.Join(dir, "report")
+	code, stdout, errOut := runCLI(t, "train", "-dataset", "shapes10", "-per-class", "4", "-arch", "vgg11", "-bn",
+		"-width", "0.0625", "-size", "32", "-epochs", "2", "-batch", "8", "-lr", "2e-3", "-ckpt", ckpt, "-out", out, "-log-every", "2")
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	for _, want := range []string{"Shapes10 (embedded)", "backend go", "[1,     2] loss:", "Accuracy of the network on the 40 test images"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("train output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, f := range []string{"index.html", "metrics.json", "data_grid.png", "loss_curve.png", "per_class.png", "confusion.png", "predictions.png"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("report file %s: %v", f, err)
+		}
+	}
+	var m struct {
+		Dataset string
+		Steps   int64
+		Result  struct{ Total int }
+	}
+	js, _ := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err := json.Unmarshal(js, &m); err != nil || m.Steps != 10 || m.Result.Total != 40 || !strings.Contains(m.Dataset, "Shapes10") {
+		t.Errorf("metrics.json: %+v %v", m, err)
+	}
+
+	code, stdout, errOut = runCLI(t, "eval", "-ckpt", ckpt, "-dataset", "shapes10", "-per-class", "4")
+	if code != 0 || !strings.Contains(stdout, "40 test images") || !strings.Contains(stdout, "checkerboard") {
+		t.Errorf("eval: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+
+	img := image.NewRGBA(image.Rect(0, 0, 50, 70))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	img.Set(3, 3, color.RGBA{255, 0, 0, 255})
+	pngPath := filepath.Join(dir, "x.png")
+	f, _ := os.Create(pngPath)
+	png.Encode(f, img)
+	f.Close()
+	code, stdout, errOut = runCLI(t, "predict", "-ckpt", ckpt, pngPath)
+	if code != 0 || strings.Count(stdout, "%") != 5 {
+		t.Errorf("predict: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	bad := filepath.Join(dir, "bad.jpg")
+	os.WriteFile(bad, []byte("not a jpeg"), 0o644)
+	code, _, errOut = runCLI(t, "predict", "-ckpt", ckpt, pngPath, bad)
+	if code != 1 || !strings.Contains(errOut, bad) {
+		t.Errorf("corrupt image: exit %d, stderr %q", code, errOut)
+	}
+}

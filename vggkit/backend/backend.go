@@ -1,0 +1,107 @@
+// Package backend picks the compute backend vggkit runs on and says why.
+//
+// Order: $GOMLX_BACKEND when set; else XLA through a PJRT plugin found on disk
+// (CUDA first, then CPU); else GoMLX's pure-Go backend. GoMLX's own default set-up
+// tries to download the XLA CPU plugin and, offline, fails instead of falling back;
+// vggkit turns that auto-install off and decides itself, so it never hangs offline.
+package backend
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend" // the pure-Go backend, always available.
+	"github.com/gomlx/go-xla/compute/xla"
+	"github.com/gomlx/go-xla/pjrt"
+)
+
+// EnvVar is GoMLX's variable that overrides the choice, e.g. "go", "xla:cpu", "xla:cuda".
+const EnvVar = compute.ConfigEnvVar
+
+// Choice is the backend that runs, with the reason it was picked.
+type Choice struct {
+	Backend compute.Backend
+	Config  string // e.g. "go", "xla:cuda"
+	Reason  string
+}
+
+// IsGo tells whether the pure-Go backend runs (the model then uses its fastest form there).
+func (c *Choice) IsGo() bool { return c.Backend.String() == "go" }
+
+// String is a one-line report: backend, device, reason.
+func (c *Choice) String() string {
+	dev := ""
+	if c.Backend.NumDevices() > 0 {
+		dev = c.Backend.DeviceDescription(0)
+	}
+	return fmt.Sprintf("backend %s (%s), device %q: %s", c.Config, c.Backend.Description(), dev, c.Reason)
+}
+
+// Plugins lists the PJRT plugins found on disk (name -> path), without installing anything.
+func Plugins() map[string]string {
+	return pjrt.AvailablePlugins()
+}
+
+// New picks a backend. It never downloads anything.
+func New() (*Choice, error) {
+	xla.EnableAutoInstall(false)
+	if cfg, ok := os.LookupEnv(EnvVar); ok && cfg != "" {
+		b, err := newWithConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: %w (valid: \"go\", \"xla:cpu\", \"xla:cuda\")", EnvVar, cfg, err)
+		}
+		return &Choice{b, cfg, fmt.Sprintf("set by %s", EnvVar)}, nil
+	}
+	plugins := Plugins()
+	var tried []string
+	for _, name := range []string{"cuda", "cpu"} {
+		path, ok := findPlugin(plugins, name)
+		if !ok {
+			continue
+		}
+		cfg := "xla:" + name
+		b, err := newWithConfig(cfg)
+		if err == nil {
+			return &Choice{b, cfg, fmt.Sprintf("PJRT plugin found at %s", path)}, nil
+		}
+		tried = append(tried, fmt.Sprintf("%s (%s) failed: %v", cfg, path, err))
+	}
+	b, err := newWithConfig("go")
+	if err != nil {
+		return nil, err
+	}
+	reason := "no PJRT plugin found (searched $PJRT_PLUGIN_LIBRARY_PATH, /usr/local/lib/go-xla, ~/.local/lib/go-xla); " +
+		"using GoMLX's pure-Go backend, with convolutions in its fastest form"
+	if len(tried) > 0 {
+		reason = strings.Join(tried, "; ") + "; falling back to GoMLX's pure-Go backend"
+	}
+	return &Choice{b, "go", reason}, nil
+}
+
+// findPlugin matches "cuda" to "cuda", "cuda13" or "cuda_v0.x" style names.
+func findPlugin(plugins map[string]string, name string) (string, bool) {
+	names := make([]string, 0, len(plugins))
+	for n := range plugins {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if n == name || strings.HasPrefix(n, name) {
+			return plugins[n], true
+		}
+	}
+	return "", false
+}
+
+// newWithConfig wraps compute.NewWithConfig, which panics on unknown names.
+func newWithConfig(cfg string) (b compute.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return compute.NewWithConfig(cfg)
+}

@@ -1,0 +1,55 @@
+package backend
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestEnvOverride(t *testing.T) {
+	t.Setenv(EnvVar, "go")
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.IsGo() || c.Config != "go" || !strings.Contains(c.Reason, EnvVar) {
+		t.Errorf("choice %+v: want the pure-Go backend, set by %s", c, EnvVar)
+	}
+	if !strings.Contains(c.String(), "backend go") {
+		t.Errorf("report %q should name the backend", c.String())
+	}
+}
+
+func TestUnknownBackendIsAnError(t *testing.T) {
+	t.Setenv(EnvVar, "tpu9000")
+	_, err := New()
+	if err == nil || !strings.Contains(err.Error(), "tpu9000") {
+		t.Errorf("want an error naming the value, got %v", err)
+	}
+}
+
+// With no plugin on the search path, the choice falls back to the pure-Go backend at once
+// (GoMLX's own default would try to download a plugin and fail offline).
+func TestFallsBackWithoutPlugins(t *testing.T) {
+	t.Setenv(EnvVar, "")
+	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", t.TempDir())
+	if len(Plugins()) > 0 {
+		t.Skipf("plugins installed system-wide: %v", Plugins())
+	}
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.IsGo() || !strings.Contains(c.Reason, "no PJRT plugin") {
+		t.Errorf("choice %s: want a fallback to go saying why", c)
+	}
+}
+
+func TestFindPlugin(t *testing.T) {
+	p := map[string]string{"cuda13": "/x/cuda13.so", "cpu": "/x/cpu.so"}
+	if path, ok := findPlugin(p, "cuda"); !ok || path != "/x/cuda13.so" {
+		t.Errorf("cuda: %q %v", path, ok)
+	}
+	if _, ok := findPlugin(map[string]string{"cpu": "/x"}, "cuda"); ok {
+		t.Error("found cuda where there is none")
+	}
+}

@@ -1,0 +1,128 @@
+// Package data holds image classification datasets as uint8 pixels on the host
+// (STL-10, the embedded Shapes10 set) and the batching that feeds them to a model.
+//
+// Images stay uint8 in HWC order until they are inside the compiled graph: the
+// STL-10 train split is 138 MB as uint8 and would be 3 GB as float32 at 224 px.
+package data
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// Set is one split of a dataset: N images of H x W x C uint8 pixels (row-major HWC,
+// channels RGB) with a label in [0, len(Classes)) each, or -1 where the split is unlabeled.
+type Set struct {
+	Name    string   // e.g. "STL-10 train" or "Shapes10 (embedded) test".
+	Classes []string // class names, index = label.
+	H, W, C int
+	Pixels  []uint8 // N*H*W*C bytes.
+	Labels  []int32 // N labels.
+}
+
+// Len is the number of images.
+func (s *Set) Len() int { return len(s.Labels) }
+
+// ImageBytes is the size of one image in bytes.
+func (s *Set) ImageBytes() int { return s.H * s.W * s.C }
+
+// Image returns image i's pixels (HWC); the slice aliases the set's storage.
+func (s *Set) Image(i int) []uint8 {
+	n := s.ImageBytes()
+	return s.Pixels[i*n : (i+1)*n]
+}
+
+// Validate checks that sizes and labels are consistent.
+func (s *Set) Validate() error {
+	if s.H <= 0 || s.W <= 0 || s.C <= 0 {
+		return fmt.Errorf("dataset %q: bad image size %dx%dx%d", s.Name, s.H, s.W, s.C)
+	}
+	if len(s.Pixels) != s.Len()*s.ImageBytes() {
+		return fmt.Errorf("dataset %q: %d pixel bytes for %d images of %d bytes", s.Name, len(s.Pixels), s.Len(), s.ImageBytes())
+	}
+	for i, l := range s.Labels {
+		if l < -1 || int(l) >= len(s.Classes) {
+			return fmt.Errorf("dataset %q: image %d has label %d, want 0..%d", s.Name, i, l, len(s.Classes)-1)
+		}
+	}
+	return nil
+}
+
+// CountsPerClass returns how many images each class has.
+func (s *Set) CountsPerClass() []int {
+	counts := make([]int, len(s.Classes))
+	for _, l := range s.Labels {
+		if l >= 0 {
+			counts[l]++
+		}
+	}
+	return counts
+}
+
+// Subset returns a new set with the images at the given indices (copied).
+func (s *Set) Subset(name string, indices []int) *Set {
+	n := s.ImageBytes()
+	out := &Set{Name: name, Classes: s.Classes, H: s.H, W: s.W, C: s.C,
+		Pixels: make([]uint8, 0, len(indices)*n), Labels: make([]int32, 0, len(indices))}
+	for _, i := range indices {
+		out.Pixels = append(out.Pixels, s.Image(i)...)
+		out.Labels = append(out.Labels, s.Labels[i])
+	}
+	return out
+}
+
+// Head returns the first n images (or all, if n <= 0 or n >= Len) as a subset.
+func (s *Set) Head(n int) *Set {
+	if n <= 0 || n >= s.Len() {
+		return s
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return s.Subset(fmt.Sprintf("%s (first %d)", s.Name, n), idx)
+}
+
+// Describe is a one-line description: name, count, size, classes.
+func (s *Set) Describe() string {
+	return fmt.Sprintf("%s: %d images of %dx%dx%d, %d classes (%s)", s.Name, s.Len(), s.H, s.W, s.C,
+		len(s.Classes), strings.Join(s.Classes, ", "))
+}
+
+// Batch is a batch of images and labels copied out of a Set.
+type Batch struct {
+	Pixels  []uint8 // B*H*W*C
+	Labels  []int32 // B
+	Indices []int   // which images of the set.
+}
+
+// Batches yields the set in batches of size batchSize. With shuffle, the order is a
+// permutation drawn from rng (one per call: call once per epoch). With dropLast, a last
+// partial batch is dropped (training keeps shapes fixed); evaluation keeps it so every image counts.
+func (s *Set) Batches(batchSize int, shuffle bool, rng *rand.Rand, dropLast bool) func(yield func(Batch) bool) {
+	return func(yield func(Batch) bool) {
+		order := make([]int, s.Len())
+		for i := range order {
+			order[i] = i
+		}
+		if shuffle {
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		n := s.ImageBytes()
+		for start := 0; start < len(order); start += batchSize {
+			end := min(start+batchSize, len(order))
+			if dropLast && end-start < batchSize {
+				return
+			}
+			b := Batch{Pixels: make([]uint8, (end-start)*n), Labels: make([]int32, end-start), Indices: order[start:end]}
+			for k, i := range order[start:end] {
+				copy(b.Pixels[k*n:(k+1)*n], s.Image(i))
+				b.Labels[k] = s.Labels[i]
+			}
+			if !yield(b) {
+				return
+			}
+		}
+	}
+}
