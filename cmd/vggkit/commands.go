@@ -61,6 +61,7 @@ func runTrain(args []string, stdout io.Writer) error {
 // journey loads data, trains, evaluates and writes the report: what demo and train share.
 func journey(cfg vggkit.Config, out, title string, stdout io.Writer) error {
 	start := time.Now()
+	warnNoSIMD(stdout)
 	trainSet, testSet, err := vggkit.LoadData(cfg.Data)
 	if err != nil {
 		return err

@@ -78,6 +78,10 @@ func saveCheckpoint(dir string, meta Meta, store *model.Store) error {
 		return fmt.Errorf("checkpoint: cannot write in %s: %w", dir, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	w := bufio.NewWriterSize(tmp, 1<<20)
 	w.WriteString(checkpointMagic)
 	binary.Write(w, binary.LittleEndian, uint64(len(hdr)))

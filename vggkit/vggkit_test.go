@@ -1,0 +1,56 @@
+package vggkit
+
+import (
+	"bytes"
+	"image/png"
+	"strings"
+	"testing"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	for name, c := range map[string]Config{"defaults": Defaults(), "demo": DemoConfig()} {
+		if err := c.Model.Validate(); err != nil {
+			t.Errorf("%s model: %v", name, err)
+		}
+		if err := c.Train.Validate(); err != nil {
+			t.Errorf("%s train: %v", name, err)
+		}
+	}
+	d := Defaults()
+	if d.Model.Arch != "vgg16" || d.Model.InputSize != 224 || d.Model.Activation != "leaky" || d.Model.LeakySlope != 0.2 ||
+		d.Model.Head != "gap" || d.Model.Mean[0] != 0.5 || d.Model.Std[0] != 0.5 || d.Train.Optimizer != "adam" {
+		t.Errorf("defaults drifted from the tutorial's model: %+v", d.Model)
+	}
+}
+
+func TestLoadDataAndShowBatch(t *testing.T) {
+	train, test, err := LoadData(DataConfig{Name: "shapes10", Fold: -1, PerClass: 2, Limit: 13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Len() != 13 || test.Len() != 20 || !strings.Contains(train.Name, "Shapes10") {
+		t.Fatalf("train %d %q, test %d", train.Len(), train.Name, test.Len())
+	}
+	if _, _, err := LoadData(DataConfig{Name: "shapes10", Fold: 3}); err == nil {
+		t.Error("a fold of Shapes10 was accepted")
+	}
+	if _, _, err := LoadData(DataConfig{Name: "imagenet", Fold: -1}); err == nil || !strings.Contains(err.Error(), "imagenet") {
+		t.Errorf("unknown dataset: %v", err)
+	}
+	c, err := ShowBatch(train, 8, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 columns of 96 px cells plus padding; 2 rows with captions.
+	if w := img.Bounds().Dx(); w < 4*96 || w > 4*96+40 {
+		t.Errorf("grid width %d for 4 columns of 96 px", w)
+	}
+}
