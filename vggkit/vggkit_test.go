@@ -54,3 +54,51 @@ func TestLoadDataAndShowBatch(t *testing.T) {
 		t.Errorf("grid width %d for 4 columns of 96 px", w)
 	}
 }
+
+// The transforms seen from outside: 96 px uint8 -> 224 px floats in [-1, 1].
+func TestTransformed(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	train, _, err := LoadData(DataConfig{Name: "shapes10", Fold: -1, PerClass: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Defaults().Model
+	x, h, w, err := Transformed(train, []int{0, 1}, cfg, false, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h != 224 || w != 224 || len(x) != 2*224*224*3 {
+		t.Fatalf("got %dx%d, %d values", h, w, len(x))
+	}
+	lo, hi := x[0], x[0]
+	for _, v := range x {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if lo < -1.0001 || hi > 1.0001 || hi-lo < 0.5 {
+		t.Errorf("values in [%g, %g], want within [-1, 1] and spread", lo, hi)
+	}
+	aug, _, _, err := Transformed(train, []int{0, 1}, cfg, true, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := true
+	for i := range aug {
+		if aug[i] != x[i] {
+			same = false
+			break
+		}
+	}
+	if same {
+		t.Error("the training view equals the evaluation view: no augmentation")
+	}
+}
+
+func TestReceptiveField(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	for n, want := range map[int]int{1: 3, 2: 5, 3: 7} {
+		got, err := ReceptiveField(n)
+		if err != nil || got != want {
+			t.Errorf("%d layers: %d (%v), want %d", n, got, err, want)
+		}
+	}
+}

@@ -60,15 +60,16 @@ type Learner struct {
 	Dataset string // name of the dataset it is trained on.
 	History History
 
-	Out     io.Writer      // progress and log lines (default os.Stdout; io.Discard to silence).
-	OnStep  func(Progress) // optional, after every step.
-	OnEpoch func(Epoch)    // optional, after every epoch.
+	Out            io.Writer      // progress and log lines (default os.Stdout; io.Discard to silence).
+	NoProgressLine bool           // keep the loss and epoch lines, drop the progress line (a live view shows it).
+	OnStep         func(Progress) // optional, after every step.
+	OnEpoch        func(Epoch)    // optional, after every epoch.
 
 	store   *model.Store
 	form    vgg.Form
 	trainer *train.Trainer
 	predict *model.Exec
-	feats   *model.Exec
+	feats   map[int]*model.Exec // per layer, for FeatureMaps
 
 	stepsPerEpoch int // set by Fit; the cosine schedule spans Epochs*stepsPerEpoch.
 }
@@ -256,7 +257,7 @@ func (l *Learner) Fit(trainSet, testSet *data.Set) error {
 				windowLoss, windowN = 0, 0
 			}
 			ips := float64(bs) / dt.Seconds()
-			if pr.due(step == total) {
+			if !l.NoProgressLine && pr.due(step == total) {
 				pr.show(progressLine(epoch+1, l.Opts.Epochs, step, total, lossV, dt, ips))
 			}
 			if l.OnStep != nil {

@@ -132,15 +132,27 @@ func SoftmaxRow(row []float32) []float64 {
 	return out
 }
 
-// FeatureMaps returns the last feature map [h, w, C] (flattened HWC) of the given images of
-// the set, with its dimensions: what the tutorial's forward returned as `features`.
-func (l *Learner) FeatureMaps(set *data.Set, indices []int) (maps [][]float32, h, w, c int, err error) {
+// FeatureMaps returns the feature maps after entry `layer` of the model's config table
+// (vgg.Cfgs; -1 is the last, the tutorial's `features`) for the given images of the set:
+// one flattened [h, w, c] map per image, and its dimensions.
+func (l *Learner) FeatureMaps(set *data.Set, indices []int, layer int) (maps [][]float32, h, w, c int, err error) {
+	cfg := vgg.Cfgs[l.Model.Arch]
+	if layer < 0 {
+		layer = len(cfg) - 1
+	}
+	if layer >= len(cfg) {
+		return nil, 0, 0, 0, fmt.Errorf("layer %d: %s has layers 0..%d", layer, l.Model.Arch, len(cfg)-1)
+	}
 	if l.feats == nil {
-		// Logits are returned too though unused: the pure-Go backend fails to run a graph
-		// whose head variables feed no output (an index out of range in its executor).
-		l.feats, err = model.NewExec(l.Backend.Backend, l.store, func(scope *model.Scope, images *graph.Node) (*graph.Node, *graph.Node) {
-			logits, f := vgg.Build(scope.In("model"), l.Model, l.form, images)
-			return f, logits
+		l.feats = make(map[int]*model.Exec)
+	}
+	if l.feats[layer] == nil {
+		// Only the trunk up to the layer is built: the pure-Go backend fails to run a graph
+		// holding variables that feed no output.
+		l.feats[layer], err = model.NewExec(l.Backend.Backend, l.store, func(scope *model.Scope, images *graph.Node) *graph.Node {
+			ms := scope.In("model")
+			x := vgg.Preprocess(ms, l.Model, images)
+			return vgg.FeaturesUpTo(ms.In("features"), l.Model, l.form, x, layer)
 		})
 		if err != nil {
 			return
@@ -148,11 +160,10 @@ func (l *Learner) FeatureMaps(set *data.Set, indices []int) (maps [][]float32, h
 	}
 	sub := set.Subset(set.Name, indices)
 	err = l.eachPadded(sub, func(t *tensors.Tensor, n int) error {
-		res, err := l.feats.Call(t)
+		res, err := l.feats[layer].Call(t)
 		if err != nil {
 			return err
 		}
-		res[1].FinalizeAll()
 		d := res[0].Shape().Dimensions
 		h, w, c = d[1], d[2], d[3]
 		flat := tensors.MustCopyFlatData[float32](res[0])

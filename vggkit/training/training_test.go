@@ -227,9 +227,16 @@ func TestEvaluateCountsEveryImage(t *testing.T) {
 	if p <= 0 || p > 1.0001 || preds[0].Top[0].Prob < preds[0].Top[1].Prob {
 		t.Errorf("top-5 probabilities %+v", preds[0].Top)
 	}
-	maps, h, w, c, err := l.FeatureMaps(test, []int{0, 1, 2})
+	maps, h, w, c, err := l.FeatureMaps(test, []int{0, 1, 2}, -1)
 	if err != nil || len(maps) != 3 || h != 1 || w != 1 || c != 32 {
-		t.Errorf("feature maps: %v, %d maps of %dx%dx%d", err, len(maps), h, w, c)
+		t.Errorf("last feature maps: %v, %d maps of %dx%dx%d", err, len(maps), h, w, c)
+	}
+	maps, h, w, c, err = l.FeatureMaps(test, []int{4}, 0)
+	if err != nil || len(maps) != 1 || h != 32 || w != 32 || c != 4 {
+		t.Errorf("first-layer feature maps: %v, %d maps of %dx%dx%d", err, len(maps), h, w, c)
+	}
+	if _, _, _, _, err := l.FeatureMaps(test, []int{0}, 99); err == nil {
+		t.Error("layer 99 accepted")
 	}
 }
 

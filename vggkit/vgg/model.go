@@ -90,7 +90,13 @@ func padZeros(x *Node, p int) *Node {
 
 // Features is the convolutional trunk driven by Cfgs[c.Arch].
 func Features(scope *model.Scope, c Config, form Form, x *Node) *Node {
-	for i, v := range Cfgs[c.Arch] {
+	return FeaturesUpTo(scope, c, form, x, len(Cfgs[c.Arch])-1)
+}
+
+// FeaturesUpTo runs the trunk up to and including entry `last` of Cfgs[c.Arch] (its
+// output is what a notebook shows as the feature maps of that layer).
+func FeaturesUpTo(scope *model.Scope, c Config, form Form, x *Node, last int) *Node {
+	for i, v := range Cfgs[c.Arch][:last+1] {
 		if v == M {
 			x = MaxPool2x2(x)
 			continue

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The test command: sets up what the tests need and runs them all.
+#   1. go vet and the Go tests (library, CLI, plotting);
+#   2. the notebook set-up (scripts/lab.sh --setup-only), then every notebook executed
+#      headless with the GoNB kernel in its fast setting, outputs checked;
+#   3. the browser test: JupyterLab from scripts/lab.sh, a notebook run in headless
+#      Chromium, screenshot kept in notebooks/tests/artifacts/.
+# VGGKIT_SKIP_NOTEBOOKS=1 stops after step 1; VGGKIT_SKIP_BROWSER=1 after step 2.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+go version
+GOEXPERIMENT=simd go vet ./...
+GOEXPERIMENT=simd go test -count=1 ./...
+[ "${VGGKIT_SKIP_NOTEBOOKS:-}" = 1 ] && exit 0
+
+scripts/lab.sh --setup-only
+VGGKIT_FAST=1 .venv/bin/python notebooks/tests/run_notebooks.py notebooks/*.ipynb
+[ "${VGGKIT_SKIP_BROWSER:-}" = 1 ] && exit 0
+
+if ! command -v "${CHROMIUM:-chromium}" >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Debian's chromium for the browser test ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "scripts/test.sh: the browser test needs Chromium: sudo apt-get install chromium" >&2
+    echo "(or set CHROMIUM=/path/to/chromium, or VGGKIT_SKIP_BROWSER=1 to skip it)" >&2
+    exit 1
+  fi
+fi
+CHROMIUM=$(command -v "${CHROMIUM:-chromium}") .venv/bin/python notebooks/tests/browser_test.py 01-data.ipynb

@@ -1,0 +1,175 @@
+// Package nb shows vggkit's results inside GoNB notebooks: charts as PNG outputs that stay
+// in the saved notebook, tables as HTML, and a live training view that updates in place.
+// Outside a notebook every call is a no-op, so the same code runs as a plain program.
+package nb
+
+import (
+	"encoding/base64"
+	"fmt"
+	"html"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/vggkit/vggkit/plotting"
+	"github.com/vggkit/vggkit/vggkit"
+	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/metrics"
+	"github.com/vggkit/vggkit/vggkit/training"
+)
+
+// Fast reports whether VGGKIT_FAST is set: CI executes the notebooks with it, to keep the
+// whole run within minutes; users run the default settings.
+func Fast() bool { return os.Getenv("VGGKIT_FAST") != "" }
+
+// Show displays a chart as a PNG output; an error is displayed instead of the chart.
+func Show(c *plotting.Chart, err error) {
+	if err != nil {
+		Error(err)
+		return
+	}
+	b, err := c.PNG()
+	if err != nil {
+		Error(err)
+		return
+	}
+	gonbui.DisplayPNG(b)
+}
+
+// Error displays an error in red (and prints it, so it shows outside notebooks too).
+func Error(err error) {
+	fmt.Fprintln(os.Stderr, "error:", err)
+	gonbui.DisplayHTML(fmt.Sprintf(`<pre style="color:#b00">%s</pre>`, html.EscapeString(err.Error())))
+}
+
+// Markdown displays markdown text.
+func Markdown(s string) { gonbui.DisplayMarkdown(s) }
+
+// Table displays rows as an HTML table; the first row is the header.
+func Table(rows [][]string) { gonbui.DisplayHTML(TableHTML(rows)) }
+
+// TableHTML renders rows as an HTML table; the first row is the header.
+func TableHTML(rows [][]string) string {
+	var b strings.Builder
+	b.WriteString(`<table class="vggkit">`)
+	for i, row := range rows {
+		b.WriteString("<tr>")
+		tag := "td"
+		if i == 0 {
+			tag = "th"
+		}
+		for _, c := range row {
+			fmt.Fprintf(&b, "<%s>%s</%s>", tag, html.EscapeString(c), tag)
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</table>")
+	return b.String()
+}
+
+// Accuracy displays a report's overall and per-class accuracy as a table.
+func Accuracy(r *metrics.Report) {
+	rows := [][]string{{"class", "correct", "total", "accuracy"}}
+	for _, c := range r.PerClass {
+		rows = append(rows, []string{c.Class, fmt.Sprint(c.Correct), fmt.Sprint(c.Total), fmt.Sprintf("%.1f %%", 100*c.Accuracy)})
+	}
+	rows = append(rows, []string{"all", fmt.Sprint(r.Correct), fmt.Sprint(r.Total), fmt.Sprintf("%.2f %%", 100*r.Accuracy)})
+	gonbui.DisplayHTML(fmt.Sprintf("<b>Accuracy on %s (every image counted)</b>", html.EscapeString(r.Dataset)) + TableHTML(rows))
+}
+
+// Live shows training as it runs: a progress line and the loss and accuracy curves,
+// redrawn in place at most every `every`; the last drawing stays as the cell's output.
+// It hooks the learner's OnStep and OnEpoch and drops the text progress line.
+type Live struct {
+	l       *training.Learner
+	id      string
+	every   time.Duration
+	last    time.Time
+	mu      sync.Mutex
+	status  string
+	started time.Time
+}
+
+// LiveTraining attaches a live view to the learner.
+func LiveTraining(l *training.Learner, every time.Duration) *Live {
+	v := &Live{l: l, id: "vggkit_live_" + gonbui.UniqueID(), every: every, started: time.Now()}
+	l.NoProgressLine = gonbui.IsNotebook
+	l.OnStep = func(p training.Progress) {
+		v.status = fmt.Sprintf("epoch %d/%d, step %d/%d, loss %.4f, %.0f ms/step, %.1f img/s", p.Epoch, p.Epochs,
+			p.Step, p.TotalSteps, p.Loss, float64(p.StepTime.Microseconds())/1000, p.ImagesPerSec)
+		if time.Since(v.last) >= v.every {
+			v.draw()
+		}
+	}
+	l.OnEpoch = func(training.Epoch) { v.draw() }
+	v.draw()
+	return v
+}
+
+// Done draws the final state (call it after Fit).
+func (v *Live) Done() {
+	v.status = fmt.Sprintf("done: %d steps, %s", v.l.Step(), time.Since(v.started).Round(time.Second))
+	v.draw()
+}
+
+func (v *Live) draw() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.last = time.Now()
+	if !gonbui.IsNotebook {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "<div><code>%s</code></div>", html.EscapeString(v.status))
+	h := &v.l.History
+	for _, mk := range []func(*training.History) (*plotting.Chart, error){vggkit.LossCurve, vggkit.AccuracyCurve} {
+		if len(h.Loss) == 0 {
+			break
+		}
+		c, err := mk(h)
+		if err != nil {
+			continue
+		}
+		png, err := c.SetSize(5, 3.2).PNG()
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, `<img style="display:inline-block;max-width:49%%" src="data:image/png;base64,%s">`,
+			base64.StdEncoding.EncodeToString(png))
+	}
+	gonbui.UpdateHTML(v.id, b.String())
+}
+
+// TrainingConfig is the notebooks' training run, shared by 03-training and 04-evaluation:
+// the demo's small VGG (VGG11-bn at 1/8 width on 32 px, Adam 2e-3 cosine, 5 epochs) on
+// `dataset`; with VGGKIT_FAST, 2 epochs on the first 2000 images.
+func TrainingConfig(dataset string) vggkit.Config {
+	c := vggkit.DemoConfig()
+	c.Data.Name = dataset
+	c.Train.EvalEachEpoch = true
+	if Fast() {
+		c.Train.Epochs, c.Data.Limit = 2, 2000
+	}
+	return c
+}
+
+// RunDir is the checkpoint directory of a run, runs/<dataset>-<model>[-fast], so that a
+// change of dataset or model starts a new run instead of resuming the wrong checkpoint.
+func RunDir(cfg vggkit.Config, train *data.Set) string {
+	name := train.Name + "-" + cfg.Model.Name()
+	if cfg.Data.Limit > 0 {
+		name += fmt.Sprintf("-first%d", cfg.Data.Limit)
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '-':
+			b.WriteRune(r)
+		case r == ' ' || r == '_' || r == '@':
+			b.WriteRune('-')
+		}
+	}
+	return "runs/" + strings.Trim(b.String(), "-")
+}
