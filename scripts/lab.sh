@@ -47,7 +47,13 @@ if [ ! -x bin/gonb ] || [ ! -x bin/goimports ] || [ ! -x bin/gopls ] || [ "$(cat
   echo "$want" > bin/.tools.sha256
 fi
 
-# 3. The kernel spec, in the venv's Jupyter data dir (not the user's home). Its argv gives
+# 3. The XLA CPU plugin (from PyPI, with pip) into vggkit's cache, so notebooks train on
+# XLA rather than the slower pure-Go backend; offline, they fall back to the latter.
+if ! GOEXPERIMENT=simd go run ./cmd/vggkit doctor -install cpu >/dev/null 2>.venv/doctor.log; then
+  echo "note: XLA CPU plugin not installed (see .venv/doctor.log); notebooks use GoMLX's pure-Go backend"
+fi
+
+# 4. The kernel spec, in the venv's Jupyter data dir (not the user's home). Its argv gives
 # every notebook a go.work with this repo, so `import "github.com/vggkit/vggkit/..."` uses
 # the local code and GoNB never resolves a module version by itself; its env carries what
 # vggkit's builds need.
@@ -78,7 +84,7 @@ os.replace(tmp, path)
 PY
 echo "GoNB kernel: $root/$kdir/kernel.json"
 
-# 4. JupyterLab settings: render every cell (no windowing, so the browser test sees all
+# 5. JupyterLab settings: render every cell (no windowing, so the browser test sees all
 # outputs), and nothing that reaches the network (extension manager, news, update checks).
 mkdir -p .venv/share/jupyter/lab/settings
 cat > .venv/share/jupyter/lab/settings/overrides.json <<'JSON'

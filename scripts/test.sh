@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command: sets up what the tests need and runs them all.
-#   1. go vet and the Go tests (library, CLI, plotting);
+#   1. go vet and the Go tests (library, CLI, plotting) on GoMLX's pure-Go backend; then the
+#      XLA CPU plugin installed from PyPI (vggkit doctor -install cpu) and the backend and
+#      training tests again on XLA;
 #   2. the notebook set-up (scripts/lab.sh --setup-only), then every notebook executed
 #      headless with the GoNB kernel in its fast setting, outputs checked;
 #   3. the browser test: JupyterLab from scripts/lab.sh, a notebook run in headless
@@ -12,6 +14,8 @@ cd "$root"
 go version
 GOEXPERIMENT=simd go vet ./...
 GOEXPERIMENT=simd go test -count=1 ./...
+GOEXPERIMENT=simd go run ./cmd/vggkit doctor -install cpu
+VGGKIT_TEST_BACKEND=default GOEXPERIMENT=simd go test -count=1 ./vggkit/backend/ ./vggkit/training/
 [ "${VGGKIT_SKIP_NOTEBOOKS:-}" = 1 ] && exit 0
 
 scripts/lab.sh --setup-only

@@ -23,13 +23,18 @@ const EnvVar = compute.ConfigEnvVar
 
 // Choice is the backend that runs, with the reason it was picked.
 type Choice struct {
-	Backend compute.Backend
-	Config  string // e.g. "go", "xla:cuda"
-	Reason  string
+	Backend  compute.Backend
+	Config   string // e.g. "go", "xla:cuda"
+	Reason   string
+	Platform string // "go", "cpu" (XLA on CPU) or "cuda"
 }
 
 // IsGo tells whether the pure-Go backend runs (the model then uses its fastest form there).
 func (c *Choice) IsGo() bool { return c.Backend.String() == "go" }
+
+// IsXLACPU tells whether XLA runs on the CPU (the model then mixes native and im2col
+// convolutions, which measured fastest there).
+func (c *Choice) IsXLACPU() bool { return !c.IsGo() && c.Platform == "cpu" }
 
 // String is a one-line report: backend, device, reason.
 func (c *Choice) String() string {
@@ -53,19 +58,27 @@ func New() (*Choice, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s=%q: %w (valid: \"go\", \"xla:cpu\", \"xla:cuda\")", EnvVar, cfg, err)
 		}
-		return &Choice{b, cfg, fmt.Sprintf("set by %s", EnvVar)}, nil
+		platform := "go"
+		if strings.HasPrefix(cfg, "xla") {
+			platform = platformOf(cfg)
+		}
+		return &Choice{b, cfg, fmt.Sprintf("set by %s", EnvVar), platform}, nil
 	}
 	plugins := Plugins()
 	var tried []string
 	for _, name := range []string{"cuda", "cpu"} {
 		path, ok := findPlugin(plugins, name)
-		if !ok {
-			continue
-		}
 		cfg := "xla:" + name
+		if !ok {
+			// The plugin `vggkit doctor --install cpu` put in vggkit's cache.
+			if path, ok = InstalledPlugin(name); !ok {
+				continue
+			}
+			cfg = "xla:" + path
+		}
 		b, err := newWithConfig(cfg)
 		if err == nil {
-			return &Choice{b, cfg, fmt.Sprintf("PJRT plugin found at %s", path)}, nil
+			return &Choice{b, cfg, fmt.Sprintf("PJRT plugin found at %s", path), name}, nil
 		}
 		tried = append(tried, fmt.Sprintf("%s (%s) failed: %v", cfg, path, err))
 	}
@@ -73,12 +86,13 @@ func New() (*Choice, error) {
 	if err != nil {
 		return nil, err
 	}
-	reason := "no PJRT plugin found (searched $PJRT_PLUGIN_LIBRARY_PATH, /usr/local/lib/go-xla, ~/.local/lib/go-xla); " +
-		"using GoMLX's pure-Go backend, with convolutions in its fastest form"
+	reason := "no PJRT plugin found (searched $PJRT_PLUGIN_LIBRARY_PATH, /usr/local/lib/go-xla, ~/.local/lib/go-xla, " +
+		PluginDir() + "); using GoMLX's pure-Go backend, with convolutions in its fastest form " +
+		"(`vggkit doctor --install cpu` installs the XLA CPU plugin)"
 	if len(tried) > 0 {
 		reason = strings.Join(tried, "; ") + "; falling back to GoMLX's pure-Go backend"
 	}
-	return &Choice{b, "go", reason}, nil
+	return &Choice{b, "go", reason, "go"}, nil
 }
 
 // findPlugin matches "cuda" to "cuda", "cuda13" or "cuda_v0.x" style names.

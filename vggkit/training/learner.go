@@ -89,8 +89,12 @@ func NewLearner(b *backend.Choice, cfg vgg.Config, opts Options, classes []strin
 	}
 	l := &Learner{Model: cfg, Opts: opts, Backend: b, Classes: classes, Out: os.Stdout,
 		store: model.NewStore(), form: vgg.Native}
-	if b.IsGo() {
+	// The convolution form measured fastest on each platform (VGGKIT_CONV overrides, for benchmarks).
+	switch conv := os.Getenv("VGGKIT_CONV"); {
+	case conv == "im2col" || (conv == "" && b.IsGo()):
 		l.form = vgg.Im2Col
+	case conv == "hybrid" || (conv == "" && b.IsXLACPU()):
+		l.form = vgg.Hybrid
 	}
 	if err := l.store.SetRNGStateFromSeed(int64(opts.Seed)); err != nil {
 		return nil, err

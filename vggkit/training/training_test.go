@@ -16,8 +16,14 @@ import (
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
+// goChoice is the backend the tests run on: the pure-Go backend, or the default choice
+// (XLA on CPU where its plugin is installed) with VGGKIT_TEST_BACKEND=default.
 func goChoice(t testing.TB) *backend.Choice {
-	t.Setenv(backend.EnvVar, "go")
+	if os.Getenv("VGGKIT_TEST_BACKEND") == "default" {
+		t.Setenv(backend.EnvVar, "")
+	} else {
+		t.Setenv(backend.EnvVar, "go")
+	}
 	c, err := backend.New()
 	if err != nil {
 		t.Fatal(err)

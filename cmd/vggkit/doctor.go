@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+
+	"github.com/gomlx/compute"
+	"github.com/vggkit/vggkit/vggkit/backend"
+)
+
+// runDoctor reports what vggkit can run on, and installs the XLA CPU plugin on request.
+func runDoctor(args []string, stdout io.Writer) error {
+	fs := newFlags("doctor", stdout)
+	install := fs.String("install", "", "install a PJRT plugin into the cache: cpu (the xla-cpu-pjrt wheel, downloaded with pip)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch *install {
+	case "":
+	case "cpu":
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer cancel()
+		p, err := backend.InstallCPU(ctx, stdout)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "XLA CPU plugin: %s\n", p)
+	default:
+		return fmt.Errorf("%w: -install %q: only cpu can be installed here (CUDA: see README, GPU notes)", errUsage, *install)
+	}
+	fmt.Fprintf(stdout, "go:        %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	warnNoSIMD(stdout)
+	fmt.Fprintf(stdout, "plugins:   %s (vggkit's cache)\n", backend.PluginDir())
+	if p, ok := backend.InstalledPlugin("cpu"); ok {
+		fmt.Fprintf(stdout, "           cpu: %s\n", p)
+	} else {
+		fmt.Fprintln(stdout, "           cpu: not installed (vggkit doctor -install cpu)")
+	}
+	found := backend.Plugins()
+	names := make([]string, 0, len(found))
+	for n := range found {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(stdout, "PJRT plugins on the search path ($PJRT_PLUGIN_LIBRARY_PATH, /usr/local/lib/go-xla, ~/.local/lib/go-xla):")
+	if len(names) == 0 {
+		fmt.Fprintln(stdout, "           none")
+	}
+	for _, n := range names {
+		fmt.Fprintf(stdout, "           %s: %s\n", n, found[n])
+	}
+	c, err := backend.New()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "selected:  %s\n", c)
+	for d := range c.Backend.NumDevices() {
+		fmt.Fprintf(stdout, "device %d:  %s\n", d, c.Backend.DeviceDescription(compute.DeviceNum(d)))
+	}
+	return nil
+}
