@@ -6,6 +6,7 @@
 #   scripts/lab.sh --setup-only    set up only: venv, GoNB + goimports + gopls, the kernel
 #   scripts/lab.sh --port 8899     another port (default 8888)
 #   scripts/lab.sh --dir DIR       serve another folder of notebooks (default: notebooks/)
+#   scripts/lab.sh --ip 0.0.0.0    listen on all interfaces (the Docker image; default 127.0.0.1)
 #
 # The token is $VGGKIT_LAB_TOKEN when set, otherwise a fresh random one; it is never empty.
 # Everything lives in the repo: .venv/ (JupyterLab, and the kernel spec in its data dir)
@@ -15,13 +16,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 setup_only=0
 port=8888
+ip=127.0.0.1
 nbdir="$root/notebooks"
 while [ $# -gt 0 ]; do
   case "$1" in
     --setup-only) setup_only=1 ;;
     --port) port=$2; shift ;;
     --dir) nbdir=$(cd "$2" && pwd); shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --ip) ip=$2; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "scripts/lab.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -104,6 +107,6 @@ echo "JupyterLab: http://127.0.0.1:$port/lab/tree/01-data.ipynb?token=$token"
 echo
 extra=()
 [ "$(id -u)" = 0 ] && extra+=(--allow-root) # containers and CI run as root
-exec .venv/bin/jupyter lab "${extra[@]}" --no-browser --ip=127.0.0.1 --port="$port" \
+exec .venv/bin/jupyter lab "${extra[@]}" --no-browser --ip="$ip" --port="$port" \
   --ServerApp.root_dir="$nbdir" --IdentityProvider.token="$token" \
   --ServerApp.open_browser=False

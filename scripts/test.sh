@@ -3,7 +3,8 @@
 #   1. go vet and the Go tests (library, CLI, plotting) on GoMLX's pure-Go backend; then the
 #      XLA CPU plugin installed from PyPI (vggkit doctor -install cpu) and the backend and
 #      training tests again on XLA;
-#   2. the notebook set-up (scripts/lab.sh --setup-only), then every notebook executed
+#   2. the notebook set-up (scripts/lab.sh --setup-only), hadolint on docker/Dockerfile,
+#      then every notebook executed
 #      headless with the GoNB kernel in its fast setting, outputs checked;
 #   3. the browser test: JupyterLab from scripts/lab.sh, a notebook run in headless
 #      Chromium, screenshot kept in notebooks/tests/artifacts/.
@@ -19,6 +20,7 @@ VGGKIT_TEST_BACKEND=default GOEXPERIMENT=simd go test -count=1 ./vggkit/backend/
 [ "${VGGKIT_SKIP_NOTEBOOKS:-}" = 1 ] && exit 0
 
 scripts/lab.sh --setup-only
+.venv/bin/hadolint docker/Dockerfile && echo "hadolint: docker/Dockerfile clean"
 VGGKIT_FAST=1 .venv/bin/python notebooks/tests/run_notebooks.py notebooks/*.ipynb
 [ "${VGGKIT_SKIP_BROWSER:-}" = 1 ] && exit 0
 
