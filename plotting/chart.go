@@ -20,9 +20,10 @@ import (
 	"image"
 	stddraw "image/draw"
 	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vggkit/vggkit/internal/atomicfile"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -189,42 +190,8 @@ func (c *Chart) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("plotting: save %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("plotting: save %s: %w", path, err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to a temporary sibling of path and renames it
-// into place; rename within a directory is atomic on POSIX file systems.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	// CreateTemp makes the file 0600; a report is meant to be shared.
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/vggkit/vggkit/internal/atomicfile"
+
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/training"
 )
@@ -78,11 +80,7 @@ func RunTrial(name string, cfg Config, trainSet, testSet *data.Set, cacheDir str
 			return nil, err
 		}
 		b, _ := json.MarshalIndent(t, "", " ")
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o644); err != nil {
-			return nil, err
-		}
-		if err := os.Rename(tmp, path); err != nil {
+		if err := atomicfile.Write(path, b); err != nil {
 			return nil, err
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/vggkit/vggkit/internal/atomicfile"
+
 	"github.com/vggkit/vggkit/plotting"
 	"github.com/vggkit/vggkit/vggkit"
 	"github.com/vggkit/vggkit/vggkit/data"
@@ -122,7 +124,7 @@ func Write(dir string, in Input) ([]string, error) {
 	if err != nil {
 		return written, err
 	}
-	if err := writeAtomic(filepath.Join(dir, MetricsJSON), js); err != nil {
+	if err := writeReport(filepath.Join(dir, MetricsJSON), js); err != nil {
 		return written, err
 	}
 	written = append(written, MetricsJSON)
@@ -130,31 +132,17 @@ func Write(dir string, in Input) ([]string, error) {
 	if err != nil {
 		return written, err
 	}
-	if err := writeAtomic(filepath.Join(dir, IndexHTML), page); err != nil {
+	if err := writeReport(filepath.Join(dir, IndexHTML), page); err != nil {
 		return written, err
 	}
 	return append(written, IndexHTML), nil
 }
 
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	// CreateTemp makes the file 0600; a report is meant to be shared.
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
+func writeReport(path string, b []byte) error {
+	if err := atomicfile.Write(path, b); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 var page = template.Must(template.New("page").Funcs(template.FuncMap{"pct": func(x float64) float64 { return 100 * x }}).Parse(`<!doctype html>
