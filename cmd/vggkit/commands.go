@@ -75,8 +75,7 @@ func journey(cfg vggkit.Config, out, title string, stdout io.Writer) error {
 	if cfg.Train.CheckpointDir != "" {
 		fmt.Fprintf(stdout, "checkpoints: %s\n", cfg.Train.CheckpointDir)
 	}
-	// Ctrl-C saves a checkpoint at the next step boundary? Training is in one call; on
-	// interrupt we stop the process: the periodic checkpoint is the resume point.
+	// Ctrl-C stops the process; the last periodic or epoch checkpoint is the resume point.
 	stopSignals := make(chan os.Signal, 1)
 	signal.Notify(stopSignals, os.Interrupt)
 	defer signal.Stop(stopSignals)
@@ -157,9 +156,17 @@ func runEval(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func loadLearner(ckpt string) (*training.Learner, error) {
+// requireCheckpoint says how to get a checkpoint where there is none.
+func requireCheckpoint(ckpt string) error {
 	if !training.HasCheckpoint(ckpt) {
-		return nil, fmt.Errorf("no checkpoint at %s: train first (vggkit train -ckpt %s) or pass -ckpt", ckpt, ckpt)
+		return fmt.Errorf("no checkpoint at %s: train first (vggkit train -ckpt %s) or pass -ckpt", ckpt, ckpt)
+	}
+	return nil
+}
+
+func loadLearner(ckpt string) (*training.Learner, error) {
+	if err := requireCheckpoint(ckpt); err != nil {
+		return nil, err
 	}
 	b, err := backend.New()
 	if err != nil {
@@ -185,14 +192,16 @@ func runPredict(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: no images given (PNG or JPEG files)", errUsage)
 	}
 	// Decode every image first: a bad file fails before any work.
-	size := 0
+	if err := requireCheckpoint(*ckpt); err != nil {
+		return err
+	}
+	meta, err := training.ReadMeta(*ckpt)
+	if err != nil {
+		return err
+	}
+	size := meta.Model.InputSize
 	var pixels [][]uint8
 	for _, path := range fs.Args() {
-		meta, err := training.ReadMeta(*ckpt)
-		if err != nil {
-			return err
-		}
-		size = meta.Model.InputSize
 		p, err := readImage(path, size)
 		if err != nil {
 			return err
