@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
-"""PyTorch CPU reference for the vggkit side-by-side benchmark.
+"""PyTorch reference (CPU or CUDA) for the vggkit side-by-side benchmarks.
 
 Builds the VGG family exactly as torchvision's `cfgs` (A=vgg11, B=vgg13, D=vgg16,
 E=vgg19), times training or inference steps on random data, and prints ONE JSON line.
 
     /usr/bin/python3 bench/torch/vgg_bench.py --arch vgg16 --head gap --width-div 4 \
         --size 32 --batch 8 --mode train --warmup 3 --steps 20 --threads 2
+    python3 bench/torch/vgg_bench.py --device cuda --size 224 --batch 128 \
+        --precision bf16 --channels-last --compile --rounds 3 --steps 10
     /usr/bin/python3 bench/torch/vgg_bench.py --check-params
+
+Each timed step ends with loss.item() (eval: a copy of the logits to the host), as a
+tutorial's loop does and as vggkit's Fit does: both wait for the step each time.
 """
 
 import argparse
 import json
+import os
 import resource
+import subprocess
 import statistics
 import sys
 import time
@@ -125,6 +132,20 @@ def check_params():
     print("check-params: all OK")
 
 
+def gpu_process_mib():
+    """This process's GPU memory as nvidia-smi reports it (what vggkit's bench reports too)."""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
+                             capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in out.splitlines():
+        f = [v.strip() for v in line.split(",")]
+        if len(f) == 2 and f[0] == str(os.getpid()):
+            return float(f[1])
+    return None
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", default="vgg16", choices=sorted(CFGS))
@@ -146,11 +167,16 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     p.add_argument("--channels-last", action="store_true", help="NHWC memory format for model and input")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--precision", default="f32", choices=["f32", "bf16"],
+                   help="bf16: autocast (AMP) to bfloat16, f32 weights and loss")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (and the train step's backward)")
+    p.add_argument("--rounds", type=int, default=1, help="timed rounds of --steps steps; img/s from the median round")
     p.add_argument("--check-params", action="store_true", help="verify parameter counts and exit")
     a = p.parse_args(argv)
     if a.size < 32:
         p.error("--size must be >= 32 (five 2x2 max-pools)")
-    if a.width_div < 1 or a.batch < 1 or a.steps < 1 or a.warmup < 0:
+    if a.width_div < 1 or a.batch < 1 or a.steps < 1 or a.warmup < 0 or a.rounds < 1:
         p.error("--width-div, --batch, --steps must be >= 1 and --warmup >= 0")
     if a.lr is None:
         a.lr = 1e-3 if a.optimizer == "adam" else 1e-2
@@ -166,11 +192,20 @@ def main(argv=None):
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
 
+    dev = torch.device(a.device)
+    if a.device == "cuda":
+        # PyTorch's defaults on Ampere and later: TF32 for convolutions (cuDNN) is on; XLA
+        # uses TF32 for f32 convolutions and matmuls too, so allow it for matmuls as well.
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
     model = VGG(a.arch, a.bn, a.act, a.slope, a.head, a.width_div, a.classes, a.dropout)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
-    model = model.to(memory_format=fmt)
-    x = torch.randn(a.batch, 3, a.size, a.size, dtype=torch.float32).contiguous(memory_format=fmt)
-    y = torch.randint(0, a.classes, (a.batch,))
+    model = model.to(dev, memory_format=fmt)
+    x = torch.randn(a.batch, 3, a.size, a.size, dtype=torch.float32, device=dev).contiguous(memory_format=fmt)
+    y = torch.randint(0, a.classes, (a.batch,), device=dev)
+    run = torch.compile(model) if a.compile else model
+    amp = torch.autocast(a.device, dtype=torch.bfloat16, enabled=a.precision == "bf16")
 
     if a.mode == "train":
         model.train()
@@ -182,33 +217,42 @@ def main(argv=None):
 
         def step():
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
+            with amp:
+                loss = loss_fn(run(x), y)
             loss.backward()
             opt.step()
-            return loss
+            return loss.item()
     else:
         model.eval()
 
         def step():
-            with torch.no_grad():
-                return model(x)
+            with torch.no_grad(), amp:
+                return run(x).float().cpu()
 
-    # CPU ops are synchronous: wall time around the step is the step time.
+    # The first step holds torch.compile's compile (or cuDNN's autotuning): timed apart.
+    t0 = time.perf_counter()
+    step()
+    first_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     for _ in range(a.warmup):
         step()
     warmup_s = time.perf_counter() - t0
 
+    round_medians = []
     times = []
     last = None
-    for _ in range(a.steps):
-        t = time.perf_counter()
-        last = step()
-        times.append(time.perf_counter() - t)
-    if a.mode == "train" and not torch.isfinite(last).all():
+    for _ in range(a.rounds):
+        rt = []
+        for _ in range(a.steps):
+            t = time.perf_counter()
+            last = step()
+            rt.append(time.perf_counter() - t)
+        round_medians.append(statistics.median(rt))
+        times += rt
+    if a.mode == "train" and not (last == last and abs(last) != float("inf")):
         print("warning: non-finite loss", file=sys.stderr)
 
-    med = statistics.median(times)
+    med = statistics.median(round_medians)
     out = {
         "framework": "pytorch",
         "torch": torch.__version__,
@@ -222,6 +266,13 @@ def main(argv=None):
         "images_per_s": round(a.batch / med, 3),
         "step_ms_median": round(med * 1e3, 3),
         "warmup_s": round(warmup_s, 3),
+        "first_step_s": round(first_s, 3),
+        "step_ms_per_round": [round(t * 1e3, 3) for t in round_medians],
+        "device": torch.cuda.get_device_name(0) if a.device == "cuda" else "cpu",
+        "precision": a.precision,
+        "compile": a.compile,
+        "gpu_max_reserved_mib": round(torch.cuda.max_memory_reserved() / 2**20, 1) if a.device == "cuda" else None,
+        "gpu_process_mib": gpu_process_mib() if a.device == "cuda" else None,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "threads": torch.get_num_threads(),
         "params": n_params(model),

@@ -16,7 +16,7 @@ import (
 // runDoctor reports what vggkit can run on, and installs the XLA CPU plugin on request.
 func runDoctor(args []string, stdout io.Writer) error {
 	fs := newFlags("doctor", stdout)
-	install := fs.String("install", "", "install a PJRT plugin into the cache: cpu (the xla-cpu-pjrt wheel, downloaded with pip)")
+	install := fs.String("install", "", "install a PJRT plugin into the cache with pip: cpu (the xla-cpu-pjrt wheel) or cuda (jax-cuda13-pjrt and NVIDIA's libraries, about 3 GB)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -30,8 +30,16 @@ func runDoctor(args []string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "XLA CPU plugin: %s\n", p)
+	case "cuda":
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer cancel()
+		p, err := backend.InstallCUDA(ctx, stdout)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "CUDA plugin: %s\n", p)
 	default:
-		return fmt.Errorf("%w: -install %q: only cpu can be installed here (CUDA: see README, GPU notes)", errUsage, *install)
+		return fmt.Errorf("%w: -install %q: want cpu or cuda", errUsage, *install)
 	}
 	fmt.Fprintf(stdout, "go:        %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	warnNoSIMD(stdout)
@@ -53,6 +61,14 @@ func runDoctor(args []string, stdout io.Writer) error {
 	}
 	for _, n := range names {
 		fmt.Fprintf(stdout, "           %s: %s\n", n, found[n])
+	}
+	fmt.Fprintln(stdout, "CUDA plugins in Python environments and vggkit's cache (used when a GPU is present):")
+	cudas := backend.FindCUDAPlugins()
+	if len(cudas) == 0 {
+		fmt.Fprintln(stdout, "           none (vggkit doctor -install cuda)")
+	}
+	for _, p := range cudas {
+		fmt.Fprintf(stdout, "           %s (%d NVIDIA library folders; CUDA data dir %q)\n", p.Path, len(p.LibDirs), p.DataDir)
 	}
 	c, err := backend.New()
 	if err != nil {

@@ -25,7 +25,8 @@ func init() {
 		{"eval", "-ckpt DIR [flags]", "overall and per-class accuracy and the confusion matrix over a whole test split", runEval},
 		{"predict", "-ckpt DIR IMAGE...", "top-5 classes with probabilities for PNG or JPEG images of any size", runPredict},
 		{"summary", "[flags]", "the layer table (output shape, parameters, multiply-adds) and the total parameter count", runSummary},
-		{"doctor", "[-install cpu]", "report the compute backends, PJRT plugins and devices; -install cpu fetches the XLA CPU plugin with pip", runDoctor},
+		{"doctor", "[-install cpu|cuda]", "report the compute backends, PJRT plugins and devices; -install fetches the XLA CPU or CUDA plugin with pip", runDoctor},
+		{"bench", "[flags]", "time training steps (or evaluation) of a model on random images: compile time, img/s, TFLOP/s, memory", runBench},
 		{"download", "stl10 [-dir DIR]", "download and extract STL-10 (2.6 GB) into the cache directory, resuming a partial download", runDownload},
 	}
 }

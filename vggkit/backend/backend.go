@@ -9,6 +9,7 @@ package backend
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -54,6 +55,11 @@ func Plugins() map[string]string {
 func New() (*Choice, error) {
 	xla.EnableAutoInstall(false)
 	if cfg, ok := os.LookupEnv(EnvVar); ok && cfg != "" {
+		if path := strings.TrimPrefix(cfg, "xla:"); filepath.IsAbs(path) && platformOf(path) == "cuda" {
+			// A JAX plugin named by path: its NVIDIA libraries are in the same site-packages.
+			site := filepath.Dir(filepath.Dir(filepath.Dir(path)))
+			CUDAPlugin{Path: path, Site: site, LibDirs: nvidiaLibDirs(site), DataDir: cudaDataDir(site)}.prepare()
+		}
 		b, err := newWithConfig(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("%s=%q: %w (valid: \"go\", \"xla:cpu\", \"xla:cuda\")", EnvVar, cfg, err)
@@ -69,6 +75,15 @@ func New() (*Choice, error) {
 	for _, name := range []string{"cuda", "cpu"} {
 		path, ok := findPlugin(plugins, name)
 		cfg := "xla:" + name
+		if !ok && name == "cuda" {
+			if c, err := newCUDAFromPython(); c != nil || err != nil {
+				if c != nil {
+					return c, nil
+				}
+				tried = append(tried, err.Error())
+			}
+			continue
+		}
 		if !ok {
 			// The plugin `vggkit doctor --install cpu` put in vggkit's cache.
 			if path, ok = InstalledPlugin(name); !ok {
@@ -93,6 +108,32 @@ func New() (*Choice, error) {
 		reason = strings.Join(tried, "; ") + "; falling back to GoMLX's pure-Go backend"
 	}
 	return &Choice{b, "go", reason, "go"}, nil
+}
+
+// newCUDAFromPython tries the CUDA plugins of Python environments and vggkit's cache (see
+// FindCUDAPlugins) when a GPU is present. Neither a choice nor an error: none was found.
+func newCUDAFromPython() (*Choice, error) {
+	if !hasNvidiaGPU() {
+		return nil, nil
+	}
+	var errs []string
+	for _, p := range FindCUDAPlugins() {
+		failed := p.prepare()
+		cfg := "xla:" + p.Path
+		b, err := newWithConfig(cfg)
+		if err == nil {
+			return &Choice{b, cfg, fmt.Sprintf("CUDA PJRT plugin found at %s (NVIDIA libraries from %s)", p.Path, p.Site), "cuda"}, nil
+		}
+		msg := fmt.Sprintf("%s failed: %v", cfg, err)
+		if len(failed) > 0 {
+			msg += fmt.Sprintf(" (%d NVIDIA libraries did not load, e.g. %s)", len(failed), failed[0])
+		}
+		errs = append(errs, msg)
+	}
+	if len(errs) == 0 {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
 }
 
 // findPlugin matches "cuda" to "cuda", "cuda13" or "cuda_v0.x" style names.

@@ -87,6 +87,9 @@ func NewLearner(b *backend.Choice, cfg vgg.Config, opts Options, classes []strin
 	if len(classes) != cfg.Classes {
 		return nil, fmt.Errorf("model has %d classes, dataset %d", cfg.Classes, len(classes))
 	}
+	if cfg.Precision == vgg.BF16 && b.IsGo() {
+		return nil, fmt.Errorf("precision bf16 needs an XLA backend (GPU, or XLA CPU): GoMLX's pure-Go backend lacks bf16 kernels; use f32 (backend: %s)", b.Config)
+	}
 	l := &Learner{Model: cfg, Opts: opts, Backend: b, Classes: classes, Out: os.Stdout,
 		store: model.NewStore(), form: vgg.Native}
 	// The convolution form measured fastest on each platform (VGGKIT_CONV overrides, for benchmarks).

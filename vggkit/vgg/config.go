@@ -51,12 +51,23 @@ type Config struct {
 	Mean    []float64 `json:"mean,omitempty"` // per channel; the tutorial uses 0.5/0.5.
 	Std     []float64 `json:"std,omitempty"`
 	Augment bool      `json:"augment"` // random crop with padding + horizontal flip, training only.
+
+	// Precision of the convolutions: "f32" (or "") or "bf16" (mixed precision: bf16
+	// activations and convolutions, f32 weights, batch norm, head and loss, as PyTorch's
+	// autocast). It does not change the weights, so checkpoints move between precisions.
+	Precision string `json:"precision,omitempty"`
 }
+
+// Precisions accepted by Config.Precision.
+const (
+	F32  = "f32"
+	BF16 = "bf16"
+)
 
 // Default is the tutorial's model: VGG16, LeakyReLU(0.2), GAP head, 10 classes, 224 px, mean/std 0.5.
 func Default() Config {
 	return Config{Arch: "vgg16", Activation: "leaky", LeakySlope: 0.2, Head: HeadGAP, Width: 1,
-		Classes: 10, InputSize: 224, Dropout: 0.5, Mean: []float64{0.5, 0.5, 0.5}, Std: []float64{0.5, 0.5, 0.5}}
+		Classes: 10, InputSize: 224, Dropout: 0.5, Mean: []float64{0.5, 0.5, 0.5}, Std: []float64{0.5, 0.5, 0.5}, Precision: F32}
 }
 
 // Validate reports the first bad field, naming it and its value.
@@ -87,6 +98,11 @@ func (c Config) Validate() error {
 	if len(c.Mean) != len(c.Std) {
 		return fmt.Errorf("mean has %d values, std %d", len(c.Mean), len(c.Std))
 	}
+	switch c.Precision {
+	case "", F32, BF16:
+	default:
+		return fmt.Errorf("unknown precision %q: valid are %s, %s", c.Precision, F32, BF16)
+	}
 	for i, s := range c.Std {
 		if s <= 0 {
 			return fmt.Errorf("std[%d] = %g: must be > 0", i, s)
@@ -110,5 +126,9 @@ func (c Config) Name() string {
 	if c.Width != 1 {
 		s += fmt.Sprintf(" w%g", c.Width)
 	}
-	return s + fmt.Sprintf(" @%d", c.InputSize)
+	s += fmt.Sprintf(" @%d", c.InputSize)
+	if c.Precision == BF16 {
+		s += " bf16"
+	}
+	return s
 }

@@ -33,7 +33,12 @@ var hybridMaxPixels = 8 * 8
 // Training mode (augmentation, dropout, batch-norm statistics) comes from the store.
 func Build(scope *model.Scope, c Config, form Form, images *Node) (logits, features *Node) {
 	x := Preprocess(scope, c, images)
+	if c.Precision == BF16 {
+		x = ConvertDType(x, dtypes.BFloat16)
+	}
 	features = Features(scope.In("features"), c, form, x)
+	// The head (a few MFLOP on the GAP head) and the loss stay in f32.
+	features = ConvertDType(features, dtypes.Float32)
 	logits = Head(scope.In("classifier"), c, features)
 	return
 }
@@ -110,8 +115,12 @@ func FeaturesUpTo(scope *model.Scope, c Config, form Form, x *Node, last int) *N
 		s := scope.In("%d", i)
 		x = Conv3x3(s, x, c.Channels(v), form)
 		if c.BatchNorm {
-			// The pure-Go backend lacks the fused batch-norm ops: use the decomposed form there.
+			// Statistics in f32 whatever the precision (autocast does the same); the
+			// pure-Go backend lacks the fused batch-norm ops: use the decomposed form there.
+			dt := x.DType()
+			x = ConvertDType(x, dtypes.Float32)
 			x = norm.BatchNorm(s, x, -1).Momentum(0.9).Epsilon(1e-5).UseBackendInference(form == Native).Done() // PyTorch's momentum and eps.
+			x = ConvertDType(x, dt)
 		}
 		x = activate(c, x)
 	}
@@ -131,8 +140,13 @@ func Conv3x3(scope *model.Scope, x *Node, cout int, form Form) *Node {
 	g := x.Graph()
 	d := x.Shape().Dimensions
 	b, h, w, cin := d[0], d[1], d[2], d[3]
-	kernel := scope.VariableWithShape("weights", shapes.Make(x.DType(), 3, 3, cin, cout)).NodeValue(g)
-	bias := scope.VariableWithShape("biases", shapes.Make(x.DType(), cout)).NodeValue(g)
+	// Weights stay f32 (the master copy the optimizer updates); they are cast to the
+	// activations' dtype (bf16 in mixed precision) for the convolution.
+	kernel := scope.VariableWithShape("weights", shapes.Make(dtypes.Float32, 3, 3, cin, cout)).NodeValue(g)
+	bias := scope.VariableWithShape("biases", shapes.Make(dtypes.Float32, cout)).NodeValue(g)
+	if dt := x.DType(); dt != dtypes.Float32 {
+		kernel, bias = ConvertDType(kernel, dt), ConvertDType(bias, dt)
+	}
 	var y *Node
 	if form == Native || (form == Hybrid && h*w > hybridMaxPixels) {
 		y = Convolve(x, kernel).PadSame().Done()

@@ -1,0 +1,199 @@
+package training
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/vgg"
+)
+
+// BenchResult is one benchmark: a model, batch and mode on one backend.
+type BenchResult struct {
+	Backend   string  `json:"backend"` // e.g. "xla:cuda"
+	Device    string  `json:"device"`
+	Model     string  `json:"model"`
+	Mode      string  `json:"mode"` // "train" (forward, backward, optimizer) or "eval" (forward).
+	Batch     int     `json:"batch"`
+	Size      int     `json:"size"`
+	Precision string  `json:"precision"`
+	Optimizer string  `json:"optimizer"`
+	FirstStep float64 `json:"first_step_s"` // graph build + XLA compile + first run: the user's wait.
+	// StepSeconds is the median step of each timed round; the reported rate uses their median.
+	StepSeconds  []float64 `json:"step_s_per_round"`
+	ImagesPerSec float64   `json:"images_per_s"`
+	GFLOPPerImg  float64   `json:"gflop_per_image"` // 2 x multiply-adds; x3 for a training step.
+	TFLOPs       float64   `json:"tflop_per_s"`
+	PeakHostMB   float64   `json:"peak_host_rss_mb"`
+	DeviceMB     float64   `json:"device_mb,omitempty"` // the process's GPU memory (nvidia-smi), where there is one.
+}
+
+// Bench times train steps or evaluation batches of cfg on random uint8 images already at
+// the model's size (as the PyTorch reference, bench/torch/vgg_bench.py, does): one step to
+// compile and warm up (timed as FirstStep), then rounds x steps timed steps.
+func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds, steps int) (*BenchResult, error) {
+	if mode != "train" && mode != "eval" {
+		return nil, fmt.Errorf("bench mode %q: want train or eval", mode)
+	}
+	if rounds < 1 || steps < 1 {
+		return nil, fmt.Errorf("bench needs rounds >= 1 and steps >= 1, got %d and %d", rounds, steps)
+	}
+	bs, size := opts.BatchSize, cfg.InputSize
+	l, err := NewLearner(b, cfg, opts, make([]string, cfg.Classes))
+	if err != nil {
+		return nil, err
+	}
+	l.Out = io.Discard
+	l.stepsPerEpoch = 1
+	rng := rand.New(rand.NewPCG(1, 2))
+	pix := make([]uint8, bs*size*size*3)
+	for i := range pix {
+		pix[i] = uint8(rng.IntN(256))
+	}
+	labels := make([]int32, bs)
+	for i := range labels {
+		labels[i] = int32(rng.IntN(cfg.Classes))
+	}
+	set := &data.Set{Name: "random", Classes: l.Classes, H: size, W: size, C: 3, Pixels: pix, Labels: labels}
+	// Batches are made and copied to the device one step ahead, in a goroutine, as Fit's
+	// loader does: the host copy and the transfer overlap the previous step.
+	next := make(chan *tensors.Tensor, 2)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			t := tensors.FromFlatDataAndDimensions(pix, bs, size, size, 3)
+			if err := t.MaterializeOnDevice(b.Backend, false, 0); err != nil {
+				panic(err)
+			}
+			select {
+			case next <- t:
+			case <-done:
+				t.FinalizeAll()
+				return
+			}
+		}
+	}()
+	step := func() error {
+		imgs := <-next
+		if mode == "eval" {
+			res, err := l.predict.Call(imgs)
+			imgs.FinalizeAll()
+			if err != nil {
+				return err
+			}
+			_ = tensors.MustCopyFlatData[float32](res[0]) // the logits on the host, as Logits does.
+			res[0].FinalizeAll()
+			return nil
+		}
+		labs := tensors.FromFlatDataAndDimensions(labels, bs, 1)
+		out, err := l.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{imgs}, Labels: []*tensors.Tensor{labs}})
+		if err != nil {
+			return err
+		}
+		// Reading the loss waits for the step to finish on the device, as Fit does.
+		_ = scalar(out[0])
+		for _, t := range out {
+			t.FinalizeAll()
+		}
+		return nil
+	}
+	sum, err := vgg.Summarize(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dev := ""
+	if b.Backend.NumDevices() > 0 {
+		dev = b.Backend.DeviceDescription(0)
+	}
+	r := &BenchResult{Backend: b.Config, Device: dev, Model: cfg.Name(), Mode: mode, Batch: bs, Size: size,
+		Precision: cmpOr(cfg.Precision, vgg.F32), Optimizer: opts.Optimizer,
+		GFLOPPerImg: 2 * float64(sum.TotalMACs()) / 1e9}
+	if mode == "train" {
+		r.GFLOPPerImg *= 3 // backward costs twice the forward.
+	}
+	t0 := time.Now()
+	first := step
+	if mode == "eval" {
+		first = func() error { _, err := l.Logits(set); return err } // also builds l.predict
+	}
+	if err := first(); err != nil {
+		return nil, err
+	}
+	r.FirstStep = time.Since(t0).Seconds()
+	if err := step(); err != nil { // a second warm-up: allocators and autotuning settle.
+		return nil, err
+	}
+	for range rounds {
+		times := make([]float64, steps)
+		for i := range steps {
+			t := time.Now()
+			if err := step(); err != nil {
+				return nil, err
+			}
+			times[i] = time.Since(t).Seconds()
+		}
+		r.StepSeconds = append(r.StepSeconds, median(times))
+	}
+	r.ImagesPerSec = float64(bs) / median(r.StepSeconds)
+	r.TFLOPs = r.ImagesPerSec * r.GFLOPPerImg / 1e3
+	r.PeakHostMB = peakRSSMB()
+	r.DeviceMB = gpuMemoryMB(os.Getpid())
+	return r, nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+// peakRSSMB is the process's peak resident memory (Linux reports ru_maxrss in KiB).
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
+}
+
+// gpuMemoryMB asks nvidia-smi how much GPU memory process pid holds; 0 without a GPU.
+func gpuMemoryMB(pid int) float64 {
+	if _, err := exec.LookPath("nvidia-smi"); err != nil {
+		return 0
+	}
+	out, err := exec.Command("nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits").Output()
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) == 2 && strings.TrimSpace(f[0]) == strconv.Itoa(pid) {
+			mb, _ := strconv.ParseFloat(strings.TrimSpace(f[1]), 64)
+			return mb
+		}
+	}
+	return 0
+}
