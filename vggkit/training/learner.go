@@ -65,11 +65,12 @@ type Learner struct {
 	OnStep         func(Progress) // optional, after every step.
 	OnEpoch        func(Epoch)    // optional, after every epoch.
 
-	store   *model.Store
-	form    vgg.Form
-	trainer *train.Trainer
-	predict *model.Exec
-	feats   map[int]*model.Exec // per layer, for FeatureMaps
+	store    *model.Store
+	form     vgg.Form
+	trainer  *train.Trainer
+	predict  *model.Exec
+	feats    map[int]*model.Exec // per layer, for FeatureMaps
+	parallel *dataParallel       // set by Fit with Opts.DataParallel
 
 	stepsPerEpoch int // set by Fit; the cosine schedule spans Epochs*stepsPerEpoch.
 }
@@ -214,6 +215,12 @@ func (l *Learner) Fit(trainSet, testSet *data.Set) error {
 	if step > 0 {
 		fmt.Fprintf(l.Out, "resuming at step %d of %d (epoch %d)\n", step, total, int(step)/l.stepsPerEpoch+1)
 	}
+	if l.Opts.DataParallel && l.parallel == nil {
+		if err := l.setupDataParallel(); err != nil {
+			return err
+		}
+		fmt.Fprintf(l.Out, "data parallel: each batch of %d split over %d devices\n", bs, len(l.parallel.devices))
+	}
 	lastSave := time.Now()
 	pr := newProgress(l.Out)
 	var windowLoss float64
@@ -237,7 +244,7 @@ func (l *Learner) Fit(trainSet, testSet *data.Set) error {
 			t0 := time.Now()
 			imgs := tensors.FromFlatDataAndDimensions(batch.Pixels, bs, trainSet.H, trainSet.W, trainSet.C)
 			labels := tensors.FromFlatDataAndDimensions(batch.Labels, bs, 1)
-			out, err := l.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{imgs}, Labels: []*tensors.Tensor{labels}})
+			out, err := l.trainStep(imgs, labels)
 			if err != nil {
 				return fmt.Errorf("training step %d: %w", step+1, err)
 			}

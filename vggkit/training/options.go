@@ -20,6 +20,7 @@ type Options struct {
 	CheckpointDir     string  `json:"-"`                  // "" disables checkpoints.
 	CheckpointMinutes float64 `json:"checkpoint_minutes"` // also save every N minutes (0: only at epoch ends).
 	EvalEachEpoch     bool    `json:"eval_each_epoch"`    // test accuracy after every epoch.
+	DataParallel      bool    `json:"data_parallel"`      // split each batch over all local devices (GPUs).
 }
 
 // Validate names the first bad option and its value.
