@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer/cosineschedule"
 	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/loader"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
@@ -211,13 +211,16 @@ func (l *Learner) Fit(trainSet, testSet *data.Set) error {
 	if step > 0 {
 		fmt.Fprintf(l.Out, "resuming at step %d of %d (epoch %d)\n", step, total, int(step)/l.stepsPerEpoch+1)
 	}
+	batches, err := loader.New(trainSet, loader.Options{BatchSize: bs, Shuffle: true, DropLast: true, Seed: l.Opts.Seed, Tensors: true})
+	if err != nil {
+		return err
+	}
 	lastSave := time.Now()
 	pr := newProgress(l.Out)
 	var windowLoss float64
 	var windowN int
 	for epoch := int(step) / l.stepsPerEpoch; epoch < l.Opts.Epochs; epoch++ {
-		// One permutation per epoch, from (seed, epoch): a resumed run replays the same order.
-		rng := rand.New(rand.NewPCG(l.Opts.Seed, uint64(epoch)))
+		// One permutation per epoch, from (seed, epoch) (loader.Order): a resumed run replays the same order.
 		skip := int(step) - epoch*l.stepsPerEpoch
 		if err := l.trainer.ResetTrainMetrics(); err != nil {
 			return err
@@ -227,13 +230,10 @@ func (l *Learner) Fit(trainSet, testSet *data.Set) error {
 		var epochSteps int
 		var lastAcc float64
 		k := 0
-		for batch := range trainSet.Batches(bs, true, rng, true) {
-			if k++; k <= skip {
-				continue
-			}
+		for batch := range batches.Epoch(epoch, skip) { // assembled ahead by the loader's workers.
+			k = batch.Step + 1
 			t0 := time.Now()
-			imgs := tensors.FromFlatDataAndDimensions(batch.Pixels, bs, trainSet.H, trainSet.W, trainSet.C)
-			labels := tensors.FromFlatDataAndDimensions(batch.Labels, bs, 1)
+			imgs, labels := batch.Images, batch.LabelsT
 			out, err := l.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{imgs}, Labels: []*tensors.Tensor{labels}})
 			if err != nil {
 				return fmt.Errorf("training step %d: %w", step+1, err)
