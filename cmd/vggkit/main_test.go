@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"image"
+	"math"
 	"image/color"
 	"image/png"
 	"os"
@@ -104,5 +105,50 @@ func TestTrainEvalPredict(t *testing.T) {
 	code, _, errOut = runCLI(t, "predict", "-ckpt", ckpt, pngPath, bad)
 	if code != 1 || !strings.Contains(errOut, bad) {
 		t.Errorf("corrupt image: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// vggkit bench prints one JSON object with the measured rate, compile time and FLOP
+// figures; bf16 on the pure-Go backend is refused with a reason.
+func TestBench(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	code, out, errOut := runCLI(t, "bench", "-json", "-arch", "vgg11", "-width", "0.0625", "-size", "32", "-batch", "4",
+		"-rounds", "2", "-steps", "1")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	var r struct {
+		Model     string    `json:"model"`
+		Rate      float64   `json:"images_per_s"`
+		First     float64   `json:"first_step_s"`
+		GFLOP     float64   `json:"gflop_per_image"`
+		Rounds    []float64 `json:"step_s_per_round"`
+		Precision string    `json:"precision"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	}
+	if r.Rate <= 0 || r.First <= 0 || len(r.Rounds) != 2 || r.Precision != "f32" || !strings.HasPrefix(r.Model, "vgg11") {
+		t.Errorf("bench result %+v", r)
+	}
+	// A training step is 6 x the forward multiply-adds of the summary.
+	code, sum, _ := runCLI(t, "summary", "-arch", "vgg11", "-width", "0.0625", "-size", "32")
+	var macs float64
+	for _, line := range strings.Split(sum, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "total" {
+			v, _ := json.Number(strings.ReplaceAll(f[len(f)-1], ",", "")).Float64()
+			macs = v
+		}
+	}
+	if code != 0 || macs == 0 || math.Abs(r.GFLOP-6*macs/1e9) > 1e-9 {
+		t.Errorf("gflop per image %g, summary MACs %g: want 6 x MACs / 1e9 for a training step", r.GFLOP, macs)
+	}
+	code, _, errOut = runCLI(t, "bench", "-precision", "bf16", "-width", "0.0625", "-size", "32", "-batch", "2", "-steps", "1", "-rounds", "1")
+	if code != 1 || !strings.Contains(errOut, "bf16 needs an XLA backend") {
+		t.Errorf("bf16 on the pure-Go backend: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "bench", "-precision", "fp8")
+	if code != 2 || !strings.Contains(errOut, `"fp8"`) {
+		t.Errorf("unknown precision: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -74,11 +74,12 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 	// loader does: the host copy and the transfer overlap the previous step.
 	next := make(chan *tensors.Tensor, 2)
 	done := make(chan struct{})
+	compiled := make(chan struct{}) // no device copy while the first step compiles (see loader.Options.DeviceAfter)
 	defer close(done)
 	go func() {
 		for {
 			t := tensors.FromFlatDataAndDimensions(pix, bs, size, size, 3)
-			if !opts.DataParallel { // sharding reads the host copy
+			if !opts.DataParallel && closedChan(compiled) { // sharding reads the host copy
 				if err := t.MaterializeOnDevice(b.Backend, false, 0); err != nil {
 					panic(err)
 				}
@@ -138,6 +139,7 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 		return nil, err
 	}
 	r.FirstStep = time.Since(t0).Seconds()
+	close(compiled)
 	if err := step(); err != nil { // a second warm-up: allocators and autotuning settle.
 		return nil, err
 	}
@@ -202,4 +204,13 @@ func gpuMemoryMB(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+func closedChan(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer/cosineschedule"
 	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/loader"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
@@ -221,13 +221,21 @@ func (l *Learner) Fit(trainSet, testSet *data.Set) error {
 		}
 		fmt.Fprintf(l.Out, "data parallel: each batch of %d split over %d devices\n", bs, len(l.parallel.devices))
 	}
+	lopts := loader.Options{BatchSize: bs, Shuffle: true, DropLast: true, Seed: l.Opts.Seed, Tensors: true}
+	firstStep := make(chan struct{})
+	if l.parallel == nil && !l.Backend.IsGo() {
+		lopts.Device, lopts.DeviceAfter = l.Backend.Backend, firstStep // data parallel shards from the host copy.
+	}
+	batches, err := loader.New(trainSet, lopts)
+	if err != nil {
+		return err
+	}
 	lastSave := time.Now()
 	pr := newProgress(l.Out)
 	var windowLoss float64
 	var windowN int
 	for epoch := int(step) / l.stepsPerEpoch; epoch < l.Opts.Epochs; epoch++ {
-		// One permutation per epoch, from (seed, epoch): a resumed run replays the same order.
-		rng := rand.New(rand.NewPCG(l.Opts.Seed, uint64(epoch)))
+		// One permutation per epoch, from (seed, epoch) (loader.Order): a resumed run replays the same order.
 		skip := int(step) - epoch*l.stepsPerEpoch
 		if err := l.trainer.ResetTrainMetrics(); err != nil {
 			return err
@@ -237,14 +245,14 @@ func (l *Learner) Fit(trainSet, testSet *data.Set) error {
 		var epochSteps int
 		var lastAcc float64
 		k := 0
-		for batch := range trainSet.Batches(bs, true, rng, true) {
-			if k++; k <= skip {
-				continue
-			}
+		for batch := range batches.Epoch(epoch, skip) { // assembled ahead by the loader's workers.
+			k = batch.Step + 1
 			t0 := time.Now()
-			imgs := tensors.FromFlatDataAndDimensions(batch.Pixels, bs, trainSet.H, trainSet.W, trainSet.C)
-			labels := tensors.FromFlatDataAndDimensions(batch.Labels, bs, 1)
-			out, err := l.trainStep(imgs, labels)
+			out, err := l.trainStep(batch.Images, batch.LabelsT)
+			if firstStep != nil {
+				close(firstStep)
+				firstStep = nil
+			}
 			if err != nil {
 				return fmt.Errorf("training step %d: %w", step+1, err)
 			}

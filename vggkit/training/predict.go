@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/loader"
 	"github.com/vggkit/vggkit/vggkit/metrics"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
@@ -52,14 +53,23 @@ func (l *Learner) eachPadded(set *data.Set, fn func(t *tensors.Tensor, n int) er
 	if err := set.Validate(); err != nil {
 		return err
 	}
-	bs := l.evalBatch()
-	for b := range set.Batches(bs, false, nil, false) {
-		n := len(b.Labels)
-		pix := b.Pixels
-		if n < bs {
-			pix = append(pix, make([]uint8, (bs-n)*set.ImageBytes())...)
+	lopts := loader.Options{BatchSize: l.evalBatch(), PadLast: true, Tensors: true}
+	first := make(chan struct{})
+	if !l.Backend.IsGo() {
+		// The next batch's copy overlaps this one's run (after the first, which compiles).
+		lopts.Device, lopts.DeviceAfter = l.Backend.Backend, first
+	}
+	batches, err := loader.New(set, lopts)
+	if err != nil {
+		return err
+	}
+	for b := range batches.Epoch(0, 0) {
+		err := fn(b.Images, b.N)
+		if first != nil {
+			close(first)
+			first = nil
 		}
-		if err := fn(tensors.FromFlatDataAndDimensions(pix, bs, set.H, set.W, set.C), n); err != nil {
+		if err != nil {
 			return err
 		}
 	}
