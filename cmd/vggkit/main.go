@@ -26,7 +26,7 @@ func init() {
 		{"predict", "-ckpt DIR IMAGE...", "top-5 classes with probabilities for PNG or JPEG images of any size", runPredict},
 		{"summary", "[flags]", "the layer table (output shape, parameters, multiply-adds) and the total parameter count", runSummary},
 		{"doctor", "[-install cpu]", "report the compute backends, PJRT plugins and devices; -install cpu fetches the XLA CPU plugin with pip", runDoctor},
-		{"download", "stl10 [-dir DIR]", "download and extract STL-10 (2.6 GB) into the cache directory, resuming a partial download", runDownload},
+		{"download", "DATASET [-dir DIR]", "download (resuming) and check stl10 (2.6 GB), cifar10, cifar100, mnist, fashion-mnist or kmnist into the cache directory", runDownload},
 	}
 }
 
