@@ -145,6 +145,11 @@ func LoadIDX(name, imagesPath, labelsPath string, classes []string, channels int
 	if err != nil {
 		return nil, err
 	}
+	return idxSet(name, imagesPath, labelsPath, dims, pixels, ldims, raw, classes, channels)
+}
+
+// idxSet makes a set of parsed IDX images and labels (parseIDX's results).
+func idxSet(name, imagesPath, labelsPath string, dims []int, pixels []byte, ldims []int, raw []byte, classes []string, channels int) (*Set, error) {
 	labels, err := idxLabels(labelsPath, imagesPath, ldims[0], dims[0], raw, len(classes))
 	if err != nil {
 		return nil, err
