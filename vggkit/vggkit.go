@@ -22,11 +22,16 @@ import (
 
 // DataConfig says which dataset to load.
 type DataConfig struct {
-	Name     string `json:"name"`      // "auto" (STL-10 if present, else Shapes10), "stl10", "shapes10".
-	Dir      string `json:"dir"`       // STL-10 directory; "" = the cache dir ($VGGKIT_CACHE or ~/.cache/vggkit).
+	Name     string `json:"name"`      // one of data.DatasetNames: "auto" (STL-10 if present, else Shapes10), "stl10", "cifar10", "mnist", "folder:DIR", ...
+	Dir      string `json:"dir"`       // where the dataset's files are; "" = the cache dir ($VGGKIT_CACHE or ~/.cache/vggkit).
 	Fold     int    `json:"fold"`      // STL-10 train fold 0..9, or -1 for all 5000 images.
 	PerClass int    `json:"per_class"` // Shapes10 images per class (0: 500 train / 100 test, like STL-10's 500 train).
 	Limit    int    `json:"limit"`     // use only the first N training images (0: all); quick experiments.
+
+	Channels     int     `json:"channels,omitempty"`      // 0: the dataset's own (MNIST family: grey as 3 channels); 1: grey; 3: RGB.
+	ImageSize    int     `json:"image_size,omitempty"`    // image folders: stored size (0: 96); the model's input size is separate.
+	TestFraction float64 `json:"test_fraction,omitempty"` // image folders without train/ and test/: share held out (0: 0.2).
+	SplitSeed    uint64  `json:"split_seed,omitempty"`    // image folders without train/ and test/: which images are held out.
 }
 
 // Config is everything one run needs.
@@ -71,7 +76,8 @@ func withAugment(c vgg.Config) vgg.Config {
 
 // LoadData loads the train and test splits. Every set's Name says which dataset it is.
 func LoadData(dc DataConfig) (trainSet, testSet *data.Set, err error) {
-	opts := data.LoadOptions{Dir: dc.Dir, Fold: dc.Fold, PerClass: dc.PerClass}
+	opts := data.LoadOptions{Dir: dc.Dir, Fold: dc.Fold, PerClass: dc.PerClass,
+		Channels: dc.Channels, Size: dc.ImageSize, TestFraction: dc.TestFraction, Seed: dc.SplitSeed}
 	name := dc.Name
 	if name == "" {
 		name = "auto"

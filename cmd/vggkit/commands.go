@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	xdraw "golang.org/x/image/draw"
@@ -288,15 +290,15 @@ func runDownload(args []string, stdout io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || fs.Arg(0) != "stl10" {
-		return fmt.Errorf("%w: say which dataset: vggkit download stl10", errUsage)
+	if fs.NArg() != 1 || !slices.Contains(data.DownloadNames, fs.Arg(0)) {
+		return fmt.Errorf("%w: say which dataset: vggkit download %s", errUsage, strings.Join(data.DownloadNames, "|"))
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
-	got, err := data.DownloadSTL10(ctx, *dir, stdout)
+	got, err := data.Download(ctx, fs.Arg(0), *dir, stdout)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "STL-10 is in %s\n", got)
+	fmt.Fprintf(stdout, "%s is in %s\n", fs.Arg(0), got)
 	return nil
 }

@@ -9,8 +9,12 @@ import (
 // bindData, bindModel and bindTrain attach the config's fields to flags, with the
 // config's current values (from vggkit.Defaults or DemoConfig) as the defaults shown by -h.
 func bindData(fs *flag.FlagSet, c *vggkit.DataConfig) {
-	fs.StringVar(&c.Name, "dataset", c.Name, "dataset: auto (STL-10 if present, else the embedded Shapes10), stl10, shapes10")
-	fs.StringVar(&c.Dir, "data-dir", c.Dir, "STL-10 directory (default: $VGGKIT_CACHE or the user cache dir + /vggkit)")
+	fs.StringVar(&c.Name, "dataset", c.Name, "dataset: auto (STL-10 if present, else the embedded Shapes10), stl10, shapes10, cifar10, cifar100, cifar100-coarse, mnist, fashion-mnist, kmnist, or folder:DIR (one sub-folder of images per class)")
+	fs.StringVar(&c.Dir, "data-dir", c.Dir, "where the dataset's files are (default: $VGGKIT_CACHE or the user cache dir + /vggkit, where 'vggkit download' puts them)")
+	fs.IntVar(&c.Channels, "channels", c.Channels, "1 for grey images, 3 for RGB (0: the dataset's own; MNIST's grey is given 3 channels)")
+	fs.IntVar(&c.ImageSize, "image-size", c.ImageSize, "folder datasets: resize and centre-crop images to this size when loading (0: 96)")
+	fs.Float64Var(&c.TestFraction, "test-fraction", c.TestFraction, "folder datasets without train/ and test/ sub-folders: share of each class held out for testing (0: 0.2)")
+	fs.Uint64Var(&c.SplitSeed, "split-seed", c.SplitSeed, "folder datasets without train/ and test/ sub-folders: seed of the held-out draw")
 	fs.IntVar(&c.Fold, "fold", c.Fold, "STL-10 train fold 0..9, or -1 for all training images")
 	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "Shapes10 images per class (0: 500 train, 100 test)")
 	fs.IntVar(&c.Limit, "limit", c.Limit, "train on the first N images only (0: all)")

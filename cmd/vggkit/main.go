@@ -27,7 +27,7 @@ func init() {
 		{"summary", "[flags]", "the layer table (output shape, parameters, multiply-adds) and the total parameter count", runSummary},
 		{"doctor", "[-install cpu|cuda]", "report the compute backends, PJRT plugins and devices; -install fetches the XLA CPU or CUDA plugin with pip", runDoctor},
 		{"bench", "[flags]", "time training steps (or evaluation) of a model on random images: compile time, img/s, TFLOP/s, memory", runBench},
-		{"download", "stl10 [-dir DIR]", "download and extract STL-10 (2.6 GB) into the cache directory, resuming a partial download", runDownload},
+		{"download", "DATASET [-dir DIR]", "download (resuming) and check stl10 (2.6 GB), cifar10, cifar100, mnist, fashion-mnist or kmnist into the cache directory", runDownload},
 	}
 }
 

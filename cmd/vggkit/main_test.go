@@ -152,3 +152,34 @@ func TestBench(t *testing.T) {
 		t.Errorf("unknown precision: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// Training on an image folder (one sub-folder per class, mixed sizes, PNG)
+// through the CLI: the dataset flag reads it, split and resized.
+func TestTrainImageFolder(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	dir := t.TempDir()
+	pics := filepath.Join(dir, "pics")
+	for c, class := range []string{"dark", "light"} {
+		for i := range 5 {
+			img := image.NewRGBA(image.Rect(0, 0, 20+7*i, 40-3*i))
+			for p := range img.Pix {
+				img.Pix[p] = uint8(40 + 150*c + i)
+			}
+			os.MkdirAll(filepath.Join(pics, class), 0o755)
+			f, _ := os.Create(filepath.Join(pics, class, string(rune('a'+i))+".png"))
+			png.Encode(f, img)
+			f.Close()
+		}
+	}
+	out := filepath.Join(dir, "report")
+	code, stdout, errOut := runCLI(t, "train", "-dataset", "folder:"+pics, "-image-size", "24", "-split-seed", "2", "-arch", "vgg11", "-bn",
+		"-width", "0.0625", "-size", "32", "-epochs", "1", "-batch", "4", "-ckpt", filepath.Join(dir, "ckpt"), "-out", out, "-eval-each-epoch=false")
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	for _, want := range []string{"pics train (20% held out, seed 2)", "Accuracy of the network on the 2 test images"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("train output lacks %q:\n%s", want, stdout)
+		}
+	}
+}

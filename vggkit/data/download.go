@@ -22,10 +22,20 @@ import (
 // remoteArchive describes a file to download and how to check it. It is a
 // package variable (stl10Remote) so tests can point it at a local server.
 type remoteArchive struct {
-	url  string
-	name string // file name in the cache folder.
-	size int64
-	md5  string // hex.
+	url       string
+	name      string // file name in the cache folder.
+	size      int64  // bytes; 0 when unknown (the MD5 alone then vouches for the file).
+	md5       string // hex.
+	what      string // dataset, for messages ("CIFAR-10"); "" reads as "STL-10".
+	extracted string // folder the archive extracts to, named in the offline hint; "" for a plain file.
+}
+
+// label names the dataset in messages.
+func (ra remoteArchive) label() string {
+	if ra.what == "" {
+		return "STL-10"
+	}
+	return ra.what
 }
 
 // stl10Remote is the official STL-10 archive; size and MD5 are the ones
@@ -77,17 +87,34 @@ func DownloadSTL10(ctx context.Context, cacheDir string, progress io.Writer) (st
 		return "", fmt.Errorf("STL-10: %w", err)
 	}
 	ra := stl10Remote
-	archive := filepath.Join(cacheDir, ra.name)
+	ra.what, ra.extracted = "STL-10", stl10SubDir
+	archive, err := fetchVerified(ctx, ra, cacheDir, progress)
+	if err != nil {
+		return "", err
+	}
+	dir, err := extractSTL10(ctx, archive, cacheDir, progress)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(progress, "STL-10 is in %s\n", dir)
+	return dir, nil
+}
+
+// fetchVerified makes sure dir/ra.name is there and has ra's MD5, downloading
+// it (with resume) when absent, and returns its path. A file with the wrong
+// MD5 is moved aside, so the next run downloads it afresh.
+func fetchVerified(ctx context.Context, ra remoteArchive, dir string, progress io.Writer) (string, error) {
+	archive := filepath.Join(dir, ra.name)
 	if _, err := os.Stat(archive); errors.Is(err, fs.ErrNotExist) {
-		if err := fetchResumable(ctx, ra, archive, cacheDir, progress); err != nil {
+		if err := fetchResumable(ctx, ra, archive, dir, progress); err != nil {
 			return "", err
 		}
 	} else if err != nil {
-		return "", fmt.Errorf("STL-10: %w", err)
+		return "", fmt.Errorf("%s: %w", ra.label(), err)
 	}
 	sum, size, err := md5File(archive, progress)
 	if err != nil {
-		return "", fmt.Errorf("STL-10: %w", err)
+		return "", fmt.Errorf("%s: %w", ra.label(), err)
 	}
 	if sum != ra.md5 {
 		// Move it aside: a corrupt archive must not be reused by the next run, but
@@ -98,22 +125,25 @@ func DownloadSTL10(ctx context.Context, cacheDir string, progress io.Writer) (st
 		if os.Rename(archive, bad) == nil {
 			moved = " (moved to " + bad + ")"
 		}
-		return "", fmt.Errorf("STL-10: %s is corrupt%s: MD5 %s, want %s (%d bytes, want %d); run again to download it afresh",
-			archive, moved, sum, ra.md5, size, ra.size)
+		wantSize := ""
+		if ra.size > 0 {
+			wantSize = fmt.Sprintf(", want %d", ra.size)
+		}
+		return "", fmt.Errorf("%s: %s is corrupt%s: MD5 %s, want %s (%d bytes%s); run again to download it afresh",
+			ra.label(), archive, moved, sum, ra.md5, size, wantSize)
 	}
-	dir, err := extractSTL10(ctx, archive, cacheDir, progress)
-	if err != nil {
-		return "", err
-	}
-	fmt.Fprintf(progress, "STL-10 is in %s\n", dir)
-	return dir, nil
+	return archive, nil
 }
 
 // offlineError is the message for any failure to fetch: most often the machine
 // has no network, and the way out is to bring the file by hand.
 func offlineError(ra remoteArchive, cacheDir string, err error) error {
-	return fmt.Errorf("could not download %s: %w. Offline? Download it by hand and put %s (or the extracted %s/ folder) in %s, then run again",
-		ra.url, err, ra.name, stl10SubDir, cacheDir)
+	what := ra.name
+	if ra.extracted != "" {
+		what += " (or the extracted " + ra.extracted + "/ folder)"
+	}
+	return fmt.Errorf("could not download %s: %w. Offline? Download it by hand and put %s in %s, then run again",
+		ra.url, err, what, cacheDir)
 }
 
 // fetchResumable downloads ra to dst via dst+".part", continuing a previous
@@ -127,11 +157,11 @@ func fetchResumable(ctx context.Context, ra remoteArchive, dst, cacheDir string,
 		if st, err := os.Stat(part); err == nil {
 			have = st.Size()
 		}
-		if have > ra.size { // Not a prefix of this archive.
+		if ra.size > 0 && have > ra.size { // Not a prefix of this archive.
 			os.Remove(part)
 			have = 0
 		}
-		if have == ra.size {
+		if ra.size > 0 && have == ra.size {
 			break
 		}
 		retry, err := fetchFrom(ctx, ra, part, have, cacheDir, progress)
@@ -148,13 +178,13 @@ func fetchResumable(ctx context.Context, ra remoteArchive, dst, cacheDir string,
 	}
 	st, err := os.Stat(part)
 	if err != nil {
-		return fmt.Errorf("STL-10: %w", err)
+		return fmt.Errorf("%s: %w", ra.label(), err)
 	}
-	if st.Size() != ra.size {
+	if ra.size > 0 && st.Size() != ra.size {
 		return offlineError(ra, cacheDir, fmt.Errorf("got %d of %d bytes", st.Size(), ra.size))
 	}
 	if err := os.Rename(part, dst); err != nil {
-		return fmt.Errorf("STL-10: %w", err)
+		return fmt.Errorf("%s: %w", ra.label(), err)
 	}
 	return nil
 }
@@ -191,16 +221,24 @@ func fetchFrom(ctx context.Context, ra remoteArchive, part string, have int64, c
 	default:
 		return false, offlineError(ra, cacheDir, fmt.Errorf("HTTP %s", resp.Status))
 	}
-	if resp.ContentLength >= 0 && have+resp.ContentLength != ra.size {
+	total := ra.size
+	if total <= 0 && resp.ContentLength >= 0 {
+		total = have + resp.ContentLength // Size unknown: trust the server for the progress bar only.
+	}
+	if ra.size > 0 && resp.ContentLength >= 0 && have+resp.ContentLength != ra.size {
 		return false, offlineError(ra, cacheDir, fmt.Errorf("server sends %d bytes from byte %d, want %d in all: not the expected file", resp.ContentLength, have, ra.size))
 	}
 	f, err := os.OpenFile(part, flags, 0o644)
 	if err != nil {
-		return false, fmt.Errorf("STL-10: %w", err)
+		return false, fmt.Errorf("%s: %w", ra.label(), err)
 	}
-	bar := newProgressBar(progress, ra.name, have, ra.size)
+	bar := newProgressBar(progress, ra.name, have, total)
 	// Read at most one byte past the end, to notice a body longer than the file.
-	n, copyErr := io.Copy(io.MultiWriter(f, bar), io.LimitReader(resp.Body, ra.size-have+1))
+	body := io.Reader(resp.Body)
+	if ra.size > 0 {
+		body = io.LimitReader(resp.Body, ra.size-have+1)
+	}
+	n, copyErr := io.Copy(io.MultiWriter(f, bar), body)
 	bar.finish()
 	if err := f.Close(); err != nil && copyErr == nil {
 		copyErr = err
@@ -208,13 +246,13 @@ func fetchFrom(ctx context.Context, ra remoteArchive, part string, have int64, c
 	if ctx.Err() != nil {
 		// Stopped on purpose: not a network problem, so no "Offline?" hint.
 		return false, fmt.Errorf("download of %s stopped after %.1f of %.1f MB: %w; running again resumes from there",
-			ra.url, float64(have+n)/1e6, float64(ra.size)/1e6, ctx.Err())
+			ra.url, float64(have+n)/1e6, float64(total)/1e6, ctx.Err())
 	}
 	if copyErr != nil {
 		return false, offlineError(ra, cacheDir, fmt.Errorf("interrupted after %.1f of %.1f MB (%w); running again resumes from there",
-			float64(have+n)/1e6, float64(ra.size)/1e6, copyErr))
+			float64(have+n)/1e6, float64(total)/1e6, copyErr))
 	}
-	if have+n > ra.size {
+	if ra.size > 0 && have+n > ra.size {
 		os.Remove(part)
 		return false, offlineError(ra, cacheDir, fmt.Errorf("server sent more than the %d bytes expected: not the expected file", ra.size))
 	}
@@ -290,25 +328,31 @@ func md5File(name string, progress io.Writer) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// extractSTL10 extracts archive into a temporary folder in cacheDir and renames
-// the folder holding the STL-10 files to cacheDir/stl10_binary, so the dataset
-// appears complete or not at all.
-func extractSTL10(ctx context.Context, archive, cacheDir string, progress io.Writer) (dir string, err error) {
-	tmp, err := os.MkdirTemp(cacheDir, ".stl10-extract-")
+// extractSTL10 extracts archive into cacheDir/stl10_binary (extractDataset).
+func extractSTL10(ctx context.Context, archive, cacheDir string, progress io.Writer) (string, error) {
+	return extractDataset(ctx, "STL-10", archive, cacheDir, stl10SubDir, FindSTL10, strings.Join(stl10Required, ", "), progress)
+}
+
+// extractDataset extracts archive into a temporary folder in cacheDir and
+// renames the folder find locates there (the one holding the dataset's files,
+// listed in files for the error) to cacheDir/sub, so the dataset appears
+// complete or not at all.
+func extractDataset(ctx context.Context, what, archive, cacheDir, sub string, find func(string) (string, bool), files string, progress io.Writer) (string, error) {
+	tmp, err := os.MkdirTemp(cacheDir, ".extract-")
 	if err != nil {
-		return "", fmt.Errorf("STL-10: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	defer os.RemoveAll(tmp) // Whatever was not renamed into place.
 	if err := extractTarGz(ctx, archive, tmp, progress); err != nil {
-		return "", fmt.Errorf("STL-10: extracting %s: %w", archive, err)
+		return "", fmt.Errorf("%s: extracting %s: %w", what, archive, err)
 	}
-	found, ok := FindSTL10(tmp)
+	found, ok := find(tmp)
 	if !ok {
-		return "", fmt.Errorf("STL-10: %s does not hold the STL-10 files (%s)", archive, strings.Join(stl10Required, ", "))
+		return "", fmt.Errorf("%s: %s does not hold the %s files (%s)", what, archive, what, files)
 	}
-	final := filepath.Join(cacheDir, stl10SubDir)
+	final := filepath.Join(cacheDir, sub)
 	if err := os.Rename(found, final); err != nil {
-		return "", fmt.Errorf("STL-10: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	return final, nil
 }

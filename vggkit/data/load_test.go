@@ -84,3 +84,72 @@ func TestLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadNewDatasets(t *testing.T) {
+	dir := t.TempDir()
+	fakeCIFAR10(t, dir, 3)
+	fakeCIFAR100(t, dir, 4) // Also sets cifarCounts to 4 for every file.
+	fakeCIFAR10(t, dir, 4)
+	writeFiles(t, filepath.Join(dir, "kmnist"), fakeIDX(t, 6, 2, true))
+	folder := filepath.Join(t.TempDir(), "pets")
+	fakeFolder(t, folder)
+	opts := LoadOptions{Dir: dir, Fold: AllFolds}
+	grey := opts
+	grey.Channels = 1
+	var warn strings.Builder
+	fopts := LoadOptions{Fold: AllFolds, Size: 20, Warnings: &warn, Seed: 4}
+	cases := []struct {
+		name, split string
+		opts        LoadOptions
+		wantName    string
+		wantLen, c  int
+	}{
+		{"cifar10", "train", opts, "CIFAR-10 train", 20, 3},
+		{"CIFAR-10", "test", grey, "CIFAR-10 test (grey)", 4, 1},
+		{"cifar100", "test", opts, "CIFAR-100 test", 4, 3},
+		{"cifar100-coarse", "train", opts, "CIFAR-100 (coarse) train", 4, 3},
+		{"kmnist", "train", opts, "KMNIST train", 6, 3},
+		{"kmnist", "test", grey, "KMNIST test", 2, 1},
+	}
+	for _, c := range cases {
+		s, err := Load(c.name, c.split, c.opts)
+		if err != nil {
+			t.Errorf("Load(%q, %q): %v", c.name, c.split, err)
+			continue
+		}
+		if s.Name != c.wantName || s.Len() != c.wantLen || s.C != c.c {
+			t.Errorf("Load(%q, %q) = %q with %d images of %d channels, want %q with %d of %d", c.name, c.split, s.Name, s.Len(), s.C, c.wantName, c.wantLen, c.c)
+		}
+		if err := s.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	train, err := Load("folder:"+folder, "train", fopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := Load("folder:"+folder, "test", fopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Name != "pets train (20% held out, seed 4)" || train.C != 3 || train.H != 20 || train.Len()+test.Len() != 15 {
+		t.Errorf("folder: %s + %s, want 15 images of 20x20x3 in all", train.Describe(), test.Describe())
+	}
+	if !strings.Contains(warn.String(), filepath.Join(folder, "dog", "broken.jpg")+": ") {
+		t.Errorf("warnings %q do not list the broken file", warn.String())
+	}
+	for _, c := range []struct {
+		name string
+		opts LoadOptions
+		want string
+	}{
+		{"cifar10", LoadOptions{Dir: dir, Fold: 2}, "cifar10 has no folds (Fold=2)"},
+		{"mnist", opts, "train-images-idx3-ubyte not found"},
+		{"folder:", LoadOptions{Fold: AllFolds}, "say which folder"},
+		{"cifar10", LoadOptions{Dir: dir, Fold: AllFolds, Channels: 2}, "channels 2"},
+	} {
+		if _, err := Load(c.name, "train", c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Load(%q): error %v, want %q", c.name, err, c.want)
+		}
+	}
+}
