@@ -76,23 +76,31 @@ func withAugment(c vgg.Config) vgg.Config {
 
 // LoadData loads the train and test splits. Every set's Name says which dataset it is.
 func LoadData(dc DataConfig) (trainSet, testSet *data.Set, err error) {
-	opts := data.LoadOptions{Dir: dc.Dir, Fold: dc.Fold, PerClass: dc.PerClass,
-		Channels: dc.Channels, Size: dc.ImageSize, TestFraction: dc.TestFraction, Seed: dc.SplitSeed}
-	name := dc.Name
-	if name == "" {
-		name = "auto"
-	}
-	if trainSet, err = data.Load(name, "train", opts); err != nil {
+	if trainSet, err = LoadSplit(dc, "train"); err != nil {
 		return nil, nil, err
 	}
-	opts.Fold = data.AllFolds // folds select training images only.
-	if testSet, err = data.Load(name, "test", opts); err != nil {
+	if testSet, err = LoadSplit(dc, "test"); err != nil {
 		return nil, nil, err
 	}
 	if dc.Limit > 0 {
 		trainSet = trainSet.Head(dc.Limit)
 	}
 	return trainSet, testSet, nil
+}
+
+// LoadSplit loads one split by name: "train", "test", or "unlabeled" (STL-10's 100,000
+// unlabeled images, label -1), with the same options as LoadData (Fold applies to train).
+func LoadSplit(dc DataConfig, split string) (*data.Set, error) {
+	opts := data.LoadOptions{Dir: dc.Dir, Fold: dc.Fold, PerClass: dc.PerClass,
+		Channels: dc.Channels, Size: dc.ImageSize, TestFraction: dc.TestFraction, Seed: dc.SplitSeed}
+	if split != "train" {
+		opts.Fold = data.AllFolds
+	}
+	name := dc.Name
+	if name == "" {
+		name = "auto"
+	}
+	return data.Load(name, split, opts)
 }
 
 // NewLearner picks the backend (printing nothing) and builds a learner for the dataset's

@@ -187,11 +187,20 @@ func runPredict(args []string, stdout io.Writer) error {
 	ckpt := fs.String("ckpt", "vggkit-run/checkpoint", "checkpoint directory or file")
 	topK := fs.Int("top", 5, "how many classes to show per image")
 	asJSON := fs.Bool("json", false, "print JSON")
+	dc := vggkit.Defaults().Data
+	bindData(fs, &dc)
+	split := fs.String("split", "", "predict a dataset split instead of image files: train, test, or unlabeled (STL-10's 100,000); -limit N images")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *split != "" {
+		if fs.NArg() > 0 {
+			return fmt.Errorf("%w: give image files or -split, not both", errUsage)
+		}
+		return predictSplit(*ckpt, dc, *split, *topK, *asJSON, stdout)
+	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("%w: no images given (PNG or JPEG files)", errUsage)
+		return fmt.Errorf("%w: no images given (PNG or JPEG files), and no -split", errUsage)
 	}
 	// Decode every image first: a bad file fails before any work.
 	if err := requireCheckpoint(*ckpt); err != nil {
@@ -300,5 +309,46 @@ func runDownload(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s is in %s\n", fs.Arg(0), got)
+	return nil
+}
+
+// predictSplit prints the top classes for the first -limit images of a dataset split
+// (STL-10's unlabeled images are what this is for: a model's guesses on data it never saw).
+func predictSplit(ckpt string, dc vggkit.DataConfig, split string, topK int, asJSON bool, stdout io.Writer) error {
+	if err := requireCheckpoint(ckpt); err != nil {
+		return err
+	}
+	set, err := vggkit.LoadSplit(dc, split)
+	if err != nil {
+		return err
+	}
+	if dc.Limit <= 0 {
+		dc.Limit = 20 // the unlabeled split alone is 100,000 images.
+	}
+	set = set.Head(dc.Limit)
+	l, err := loadLearner(ckpt)
+	if err != nil {
+		return err
+	}
+	preds, err := l.Predict(set, topK)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		js, _ := json.MarshalIndent(preds, "", "  ")
+		fmt.Fprintln(stdout, string(js))
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s, first %d images:\n", set.Name, set.Len())
+	for i, p := range preds {
+		line := fmt.Sprintf("%5d", i)
+		if set.Labels[i] >= 0 {
+			line += fmt.Sprintf(" (%s)", set.Classes[set.Labels[i]])
+		}
+		for _, c := range p.Top {
+			line += fmt.Sprintf("  %s %.1f%%", c.Class, 100*c.Prob)
+		}
+		fmt.Fprintln(stdout, line)
+	}
 	return nil
 }

@@ -100,6 +100,16 @@ func TestTrainEvalPredict(t *testing.T) {
 	if code != 0 || strings.Count(stdout, "%") != 5 {
 		t.Errorf("predict: exit %d\n%s\n%s", code, stdout, errOut)
 	}
+	// A dataset split instead of files: labels shown beside the guesses; a split the
+	// dataset lacks is named in the error.
+	code, stdout, errOut = runCLI(t, "predict", "-ckpt", ckpt, "-dataset", "shapes10", "-per-class", "2", "-split", "test", "-limit", "3")
+	if code != 0 || strings.Count(stdout, "%") != 15 || !strings.Contains(stdout, "first 3 images") || !strings.Contains(stdout, "(circle)") {
+		t.Errorf("predict -split test: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	code, _, errOut = runCLI(t, "predict", "-ckpt", ckpt, "-dataset", "shapes10", "-split", "unlabeled")
+	if code != 1 || !strings.Contains(errOut, "unlabeled") {
+		t.Errorf("predict -split unlabeled on Shapes10: exit %d, stderr %q", code, errOut)
+	}
 	bad := filepath.Join(dir, "bad.jpg")
 	os.WriteFile(bad, []byte("not a jpeg"), 0o644)
 	code, _, errOut = runCLI(t, "predict", "-ckpt", ckpt, pngPath, bad)
