@@ -20,26 +20,22 @@ func runDoctor(args []string, stdout io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	switch *install {
-	case "":
-	case "cpu":
+	installers := map[string]struct {
+		what string
+		fn   func(context.Context, io.Writer) (string, error)
+	}{"cpu": {"XLA CPU plugin", backend.InstallCPU}, "cuda": {"CUDA plugin", backend.InstallCUDA}}
+	if *install != "" {
+		in, ok := installers[*install]
+		if !ok {
+			return fmt.Errorf("%w: -install %q: want cpu or cuda", errUsage, *install)
+		}
 		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer cancel()
-		p, err := backend.InstallCPU(ctx, stdout)
+		p, err := in.fn(ctx, stdout)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "XLA CPU plugin: %s\n", p)
-	case "cuda":
-		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer cancel()
-		p, err := backend.InstallCUDA(ctx, stdout)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "CUDA plugin: %s\n", p)
-	default:
-		return fmt.Errorf("%w: -install %q: want cpu or cuda", errUsage, *install)
+		fmt.Fprintf(stdout, "%s: %s\n", in.what, p)
 	}
 	fmt.Fprintf(stdout, "go:        %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	warnNoSIMD(stdout)
