@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
@@ -229,6 +230,14 @@ func (l *Learner) Fit(trainSet, testSet *data.Set) error {
 	batches, err := loader.New(trainSet, lopts)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// Every batch is a new tensor, garbage once the step has used it; at Go's default
+		// GOGC=100 the heap grows to twice the dataset before a collection (STL-10 train:
+		// 286 MB peak for 138 MB of images). The dataset is one pointer-free block, so
+		// collecting more often costs little: 185 MB peak at 25, measured with
+		// bench/pipeline/rss. An explicit GOGC is left alone.
+		defer debug.SetGCPercent(debug.SetGCPercent(25))
 	}
 	lastSave := time.Now()
 	pr := newProgress(l.Out)
