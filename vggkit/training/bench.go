@@ -1,8 +1,12 @@
 package training
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -15,6 +19,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/loader"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
@@ -70,33 +75,29 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 		labels[i] = int32(rng.IntN(cfg.Classes))
 	}
 	set := &data.Set{Name: "random", Classes: l.Classes, H: size, W: size, C: 3, Pixels: pix, Labels: labels}
-	// Batches are made and copied to the device one step ahead, in a goroutine, as Fit's
-	// loader does: the host copy and the transfer overlap the previous step.
-	next := make(chan *tensors.Tensor, 2)
-	done := make(chan struct{})
-	compiled := make(chan struct{}) // no device copy while the first step compiles (see loader.Options.DeviceAfter)
-	defer close(done)
-	go func() {
-		for {
-			t := tensors.FromFlatDataAndDimensions(pix, bs, size, size, 3)
-			if !opts.DataParallel && closedChan(compiled) { // sharding reads the host copy
-				if err := t.MaterializeOnDevice(b.Backend, false, 0); err != nil {
-					panic(err)
-				}
-			}
-			select {
-			case next <- t:
-			case <-done:
-				t.FinalizeAll()
-				return
-			}
-		}
-	}()
+	// The batches come from the loader, as in Fit: built and copied to the device one
+	// step ahead by its workers (after the first step: no copy while XLA compiles).
+	compiled := make(chan struct{})
+	lopts := loader.Options{BatchSize: bs, Tensors: true}
+	if !opts.DataParallel && !b.IsGo() { // sharding reads the host copy
+		lopts.Device, lopts.DeviceAfter = b.Backend, compiled
+	}
+	ld, err := loader.New(set, lopts)
+	if err != nil {
+		return nil, err
+	}
+	pull, stop := iter.Pull(ld.Epochs(context.Background(), 0, math.MaxInt32, 0))
+	defer stop()
 	step := func() error {
-		imgs := <-next
+		batch, ok := pull()
+		if !ok {
+			return errors.New("bench: the loader stopped")
+		}
+		imgs := batch.Images
 		if mode == "eval" {
 			res, err := l.predict.Call(imgs)
 			imgs.FinalizeAll()
+			batch.LabelsT.FinalizeAll()
 			if err != nil {
 				return err
 			}
@@ -104,8 +105,7 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 			res[0].FinalizeAll()
 			return nil
 		}
-		labs := tensors.FromFlatDataAndDimensions(labels, bs, 1)
-		out, err := l.trainStep(imgs, labs)
+		out, err := l.trainStep(imgs, batch.LabelsT)
 		if err != nil {
 			return err
 		}
@@ -204,13 +204,4 @@ func gpuMemoryMB(pid int) float64 {
 		}
 	}
 	return 0
-}
-
-func closedChan(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }
