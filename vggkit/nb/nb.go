@@ -36,19 +36,30 @@ func Show(c *plotting.Chart, err error) {
 		return
 	}
 	gonbui.DisplayPNG(b)
+	flush()
+}
+
+// flush waits until GoNB has taken everything displayed so far: a cell's program can
+// exit right after its last display, and GoNB v0.11.4 may then drop it (seen once in CI:
+// a cell ending in Table showed nothing). gonbui.Sync is the documented remedy.
+func flush() {
+	if gonbui.IsNotebook {
+		gonbui.Sync()
+	}
 }
 
 // Error displays an error in red (and prints it, so it shows outside notebooks too).
 func Error(err error) {
 	fmt.Fprintln(os.Stderr, "error:", err)
 	gonbui.DisplayHTML(fmt.Sprintf(`<pre style="color:#b00">%s</pre>`, html.EscapeString(err.Error())))
+	flush()
 }
 
 // Markdown displays markdown text.
-func Markdown(s string) { gonbui.DisplayMarkdown(s) }
+func Markdown(s string) { gonbui.DisplayMarkdown(s); flush() }
 
 // Table displays rows as an HTML table; the first row is the header.
-func Table(rows [][]string) { gonbui.DisplayHTML(TableHTML(rows)) }
+func Table(rows [][]string) { gonbui.DisplayHTML(TableHTML(rows)); flush() }
 
 // TableHTML renders rows as an HTML table; the first row is the header.
 func TableHTML(rows [][]string) string {
@@ -77,6 +88,7 @@ func Accuracy(r *metrics.Report) {
 	}
 	rows = append(rows, []string{"all", fmt.Sprint(r.Correct), fmt.Sprint(r.Total), fmt.Sprintf("%.2f %%", 100*r.Accuracy)})
 	gonbui.DisplayHTML(fmt.Sprintf("<b>Accuracy on %s (every image counted)</b>", html.EscapeString(r.Dataset)) + TableHTML(rows))
+	flush()
 }
 
 // Live shows training as it runs: a progress line and the loss and accuracy curves,
@@ -112,6 +124,7 @@ func LiveTraining(l *training.Learner, every time.Duration) *Live {
 func (v *Live) Done() {
 	v.status = fmt.Sprintf("done: %d steps, %s", v.l.Step(), time.Since(v.started).Round(time.Second))
 	v.draw()
+	flush()
 }
 
 func (v *Live) draw() {
