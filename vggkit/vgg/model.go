@@ -23,10 +23,13 @@ const (
 	Hybrid             // XLA on CPU: native on large maps, im2col on small ones (see Conv3x3).
 )
 
-// hybridMaxPixels is where Hybrid switches to im2col: XLA's CPU convolution is slow on
-// small maps with many channels (VGG16 at 32 px trains 2.4x faster with im2col there)
-// but faster than im2col on large ones (96 px: native 8.6 img/s, im2col 5.3).
-var hybridMaxPixels = 8 * 8
+// hybridMaxPixels is where Hybrid switches to im2col: XLA's CPU convolution is very slow
+// on the 2x2 maps deep in VGG (VGG16 at 32 px, training: 18 img/s all native), and faster
+// than im2col everywhere else. Measured on 2 cores, batch 32, img/s per threshold (2x2 /
+// 4x4 / 8x8 maps and smaller as im2col): VGG16 at 32 px 70 / 63 / 45, VGG16/4 at 32 px
+// 610 / 620 / 330; at 96 px the smallest map is 6x6 and all-native beats im2col there
+// (9.4 against 7.8 img/s).
+var hybridMaxPixels = 2 * 2
 
 // Build builds the model graph: uint8 images [B,H,W,3] (any H, W) -> logits [B,classes]
 // and the last feature map [B,h,w,C] (the tutorial's `forward` returns `x, features`).
