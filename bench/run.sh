@@ -4,7 +4,7 @@
 # at 32 and 96 px, full width and width/4, train step and eval; the two alternate, ROUNDS
 # rounds; the table gives medians: img/s, first step (vggkit: graph build + XLA compile;
 # PyTorch: its first step), peak RSS, and the ratio vggkit/PyTorch.
-# Usage: bench/run.sh [ROUNDS]   (default 3)
+# Usage: bench/run.sh [ROUNDS]   (default 3; MODES="train" runs only the training rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -24,7 +24,7 @@ configs="32 1 4
 for round in $(seq "$rounds"); do
   while read -r size div steps; do
     width=$(awk "BEGIN{print 1/$div}")
-    for mode in train eval; do
+    for mode in ${MODES:-train eval}; do
       go=$(bin/vggkit bench -json -size "$size" -width "$width" -batch 32 -mode "$mode" -rounds 1 -steps "$steps")
       pt=$("$py" bench/torch/vgg_bench.py --arch vgg16 --head gap --size "$size" --width-div "$div" \
         --batch 32 --mode "$mode" --optimizer adam --threads "$threads" --warmup 1 --steps "$steps")
