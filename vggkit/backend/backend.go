@@ -58,7 +58,7 @@ func New() (*Choice, error) {
 		if path := strings.TrimPrefix(cfg, "xla:"); filepath.IsAbs(path) && platformOf(path) == "cuda" {
 			// A JAX plugin named by path: its NVIDIA libraries are in the same site-packages.
 			site := filepath.Dir(filepath.Dir(filepath.Dir(path)))
-			CUDAPlugin{Path: path, Site: site, LibDirs: nvidiaLibDirs(site), DataDir: cudaDataDir(site)}.prepare()
+			pluginAt(path, site).prepare()
 		}
 		b, err := newWithConfig(cfg)
 		if err != nil {

@@ -26,6 +26,9 @@ var cudaWheels = []string{
 	"nvidia-nvjitlink>=13.0.39", "nvidia-cuda-nvrtc>=13.0.48", "nvidia-nvshmem-cu13>=3.3.20", "nvidia-nvvm",
 }
 
+// pluginGlob finds JAX's CUDA plugins in a site-packages folder (xla_cuda12, xla_cuda13).
+const pluginGlob = "jax_plugins/xla_cuda*/xla_cuda_plugin.so"
+
 // cudaSiteDir is where InstallCUDA puts the wheels: a site-packages-like folder.
 func cudaSiteDir() string { return filepath.Join(PluginDir(), "cuda") }
 
@@ -70,7 +73,7 @@ func FindCUDAPlugins() []CUDAPlugin {
 	var found []CUDAPlugin
 	seen := map[string]bool{}
 	for _, site := range sites {
-		matches, _ := filepath.Glob(filepath.Join(site, "jax_plugins", "xla_cuda*", "xla_cuda_plugin.so"))
+		matches, _ := filepath.Glob(filepath.Join(site, pluginGlob))
 		sort.Sort(sort.Reverse(sort.StringSlice(matches)))
 		for _, m := range matches {
 			real, err := filepath.EvalSymlinks(m)
@@ -78,10 +81,15 @@ func FindCUDAPlugins() []CUDAPlugin {
 				continue
 			}
 			seen[real] = true
-			found = append(found, CUDAPlugin{Path: m, Site: site, LibDirs: nvidiaLibDirs(site), DataDir: cudaDataDir(site)})
+			found = append(found, pluginAt(m, site))
 		}
 	}
 	return found
+}
+
+// pluginAt describes the plugin at path in the site-packages folder site.
+func pluginAt(path, site string) CUDAPlugin {
+	return CUDAPlugin{Path: path, Site: site, LibDirs: nvidiaLibDirs(site), DataDir: cudaDataDir(site)}
 }
 
 // nvidiaLibDirs are the lib folders of the nvidia-* wheels (nvidia/cu13/lib, nvidia/cudnn/lib, ...).
@@ -121,17 +129,14 @@ func (p CUDAPlugin) prepare() []string {
 	if len(p.LibDirs) > 0 {
 		failed = preloadLibraries(p.LibDirs)
 	}
-	if p.DataDir != "" && !strings.Contains(os.Getenv("XLA_FLAGS"), "xla_gpu_cuda_data_dir") {
-		os.Setenv("XLA_FLAGS", strings.TrimSpace(os.Getenv("XLA_FLAGS")+" --xla_gpu_cuda_data_dir="+p.DataDir))
+	if p.DataDir != "" {
+		addXLAFlag("xla_gpu_cuda_data_dir", p.DataDir)
 	}
 	// XLA autotunes every convolution of a new graph (seconds on VGG16); its results kept
 	// on disk make a re-run (a notebook cell run again) compile faster: measured 10.9 s ->
 	// 7.0 s for VGG16 bf16 batch 128 on an H100. The flag exists in every CUDA 13 plugin.
-	if strings.Contains(p.Path, "xla_cuda13") && !strings.Contains(os.Getenv("XLA_FLAGS"), "autotune_cache_dir") {
-		dir := filepath.Join(PluginDir(), "..", "xla-autotune")
-		if os.MkdirAll(dir, 0o755) == nil {
-			os.Setenv("XLA_FLAGS", strings.TrimSpace(os.Getenv("XLA_FLAGS")+" --xla_gpu_per_fusion_autotune_cache_dir="+filepath.Clean(dir)))
-		}
+	if dir := filepath.Join(PluginDir(), "..", "xla-autotune"); strings.Contains(p.Path, "xla_cuda13") && os.MkdirAll(dir, 0o755) == nil {
+		addXLAFlag("xla_gpu_per_fusion_autotune_cache_dir", filepath.Clean(dir))
 	}
 	// go-xla's own check looks for nvidia/ beside the plugin's folder only; the layout
 	// is handled above, so its warning would only mislead.
@@ -139,6 +144,14 @@ func (p CUDAPlugin) prepare() []string {
 		os.Setenv("GOPJRT_CUDA_CHECKS", "0")
 	}
 	return failed
+}
+
+// addXLAFlag appends --name=value to XLA_FLAGS unless the user's XLA_FLAGS sets it already.
+func addXLAFlag(name, value string) {
+	flags := os.Getenv("XLA_FLAGS")
+	if !strings.Contains(flags, name) {
+		os.Setenv("XLA_FLAGS", strings.TrimSpace(flags+" --"+name+"="+value))
+	}
 }
 
 // pipInstall installs packages into target; a variable so tests can stand in for pip.
@@ -177,8 +190,8 @@ func InstallCUDA(ctx context.Context, out io.Writer) (string, error) {
 		return "", fmt.Errorf("pip install of the CUDA plugin failed (offline? on a machine without PyPI, install %s with pip elsewhere and copy %s): %w",
 			strings.Join(cudaWheels[:1], " "), cudaSiteDir(), err)
 	}
-	if m, _ := filepath.Glob(filepath.Join(tmp, "jax_plugins", "xla_cuda*", "xla_cuda_plugin.so")); len(m) == 0 {
-		return "", fmt.Errorf("pip installed %s but no jax_plugins/xla_cuda*/xla_cuda_plugin.so is in %s", cudaWheels[0], tmp)
+	if m, _ := filepath.Glob(filepath.Join(tmp, pluginGlob)); len(m) == 0 {
+		return "", fmt.Errorf("pip installed %s but no %s is in %s", cudaWheels[0], pluginGlob, tmp)
 	}
 	if err := os.RemoveAll(cudaSiteDir()); err != nil {
 		return "", err

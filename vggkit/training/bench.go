@@ -1,6 +1,7 @@
 package training
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -125,7 +126,7 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 		dev = b.Backend.DeviceDescription(0)
 	}
 	r := &BenchResult{Backend: b.Config, Device: dev, Model: cfg.Name(), Mode: mode, Batch: bs, Size: size,
-		Precision: cmpOr(cfg.Precision, vgg.F32), Optimizer: opts.Optimizer,
+		Precision: cmp.Or(cfg.Precision, vgg.F32), Optimizer: opts.Optimizer,
 		GFLOPPerImg: 2 * float64(sum.TotalMACs()) / 1e9}
 	if mode == "train" {
 		r.GFLOPPerImg *= 3 // backward costs twice the forward.
@@ -159,13 +160,6 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 	r.PeakHostMB = peakRSSMB()
 	r.DeviceMB = gpuMemoryMB(os.Getpid())
 	return r, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func median(v []float64) float64 {
