@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side CPU benchmark: vggkit (default backend: XLA CPU once `vggkit doctor -install
 # cpu` ran) against PyTorch on this machine. VGG16, GAP head, LeakyReLU 0.2, Adam, batch 32,
+# no augmentation on either side,
 # at 32 and 96 px, full width and width/4, train step and eval; the two alternate, ROUNDS
 # rounds; the table gives medians: img/s, first step (vggkit: graph build + XLA compile;
 # PyTorch: its first step), peak RSS, and the ratio vggkit/PyTorch.
@@ -25,7 +26,8 @@ for round in $(seq "$rounds"); do
   while read -r size div steps; do
     width=$(awk "BEGIN{print 1/$div}")
     for mode in ${MODES:-train eval}; do
-      go=$(bin/vggkit bench -json -size "$size" -width "$width" -batch 32 -mode "$mode" -rounds 1 -steps "$steps")
+      # -augment=false: the PyTorch reference trains on a fixed float batch, without crop/flip.
+      go=$(bin/vggkit bench -json -augment=false -size "$size" -width "$width" -batch 32 -mode "$mode" -rounds 1 -steps "$steps")
       pt=$("$py" bench/torch/vgg_bench.py --arch vgg16 --head gap --size "$size" --width-div "$div" \
         --batch 32 --mode "$mode" --optimizer adam --threads "$threads" --warmup 1 --steps "$steps")
       echo "{\"round\": $round, \"mode\": \"$mode\", \"size\": $size, \"div\": $div, \"vggkit\": $go, \"torch\": $pt}" | tee -a "$results" >&2

@@ -151,20 +151,33 @@ func Conv3x3(scope *model.Scope, x *Node, cout int, form Form) *Node {
 		kernel, bias = ConvertDType(kernel, dt), ConvertDType(bias, dt)
 	}
 	var y *Node
-	if form == Native || (form == Hybrid && h*w > hybridMaxPixels) {
+	if NativeAt(form, h, w) {
 		y = Convolve(x, kernel).PadSame().Done()
 	} else {
-		xp := padZeros(x, 1)
-		patches := make([]*Node, 0, 9)
-		for dy := range 3 {
-			for dx := range 3 {
-				patches = append(patches, Slice(xp, AxisRange(), AxisRange(dy, dy+h), AxisRange(dx, dx+w), AxisRange()))
-			}
-		}
-		cols := Reshape(Concatenate(patches, 3), b*h*w, 9*cin) // order (dy, dx, cin) = kernel's row-major order.
-		y = Reshape(Dot(cols, Reshape(kernel, 9*cin, cout)).Product(), b, h, w, cout)
+		y = Reshape(Dot(Im2ColMatrix(x), Reshape(kernel, 9*cin, cout)).Product(), b, h, w, cout)
 	}
 	return Add(y, Reshape(bias, 1, 1, 1, cout))
+}
+
+// NativeAt reports whether Conv3x3 in this form uses the backend's convolution on an h x w
+// map (otherwise im2col + one matmul).
+func NativeAt(form Form, h, w int) bool {
+	return form == Native || (form == Hybrid && h*w > hybridMaxPixels)
+}
+
+// Im2ColMatrix turns x [B,H,W,C] into the [B*H*W, 9*C] matrix of its 3x3 neighbourhoods (zero
+// padded), columns in (dy, dx, c) order: the kernel's row-major order.
+func Im2ColMatrix(x *Node) *Node {
+	d := x.Shape().Dimensions
+	b, h, w, c := d[0], d[1], d[2], d[3]
+	xp := padZeros(x, 1)
+	patches := make([]*Node, 0, 9)
+	for dy := range 3 {
+		for dx := range 3 {
+			patches = append(patches, Slice(xp, AxisRange(), AxisRange(dy, dy+h), AxisRange(dx, dx+w), AxisRange()))
+		}
+	}
+	return Reshape(Concatenate(patches, 3), b*h*w, 9*c)
 }
 
 // MaxPool2x2 is a 2x2, stride-2 max-pool written as reshape + max: identical to
