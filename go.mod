@@ -73,3 +73,5 @@ tool (
 	golang.org/x/tools/cmd/goimports
 	golang.org/x/tools/gopls
 )
+
+replace github.com/gomlx/go-xla => ./third_party/go-xla

@@ -151,12 +151,21 @@ func findPlugin(plugins map[string]string, name string) (string, bool) {
 	return "", false
 }
 
-// newWithConfig wraps compute.NewWithConfig, which panics on unknown names.
+// OneDNNEnvVar set to 0 keeps XLA's own CPU convolutions (for comparisons).
+const OneDNNEnvVar = "VGGKIT_ONEDNN"
+
+// newWithConfig wraps compute.NewWithConfig, which panics on unknown names. On the XLA
+// CPU plugin it turns on oneDNN convolutions (third_party/go-xla's patch): 1.2-2.9x
+// faster than XLA's own on VGG's forward convolutions.
 func newWithConfig(cfg string) (b compute.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	return compute.NewWithConfig(cfg)
+	b, err = compute.NewWithConfig(cfg)
+	if xb, ok := b.(*xla.Backend); ok && err == nil && platformOf(cfg) == "cpu" {
+		xb.CPUConvolutionWithOneDNN = os.Getenv(OneDNNEnvVar) != "0"
+	}
+	return b, err
 }

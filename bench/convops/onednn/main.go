@@ -1,0 +1,183 @@
+// Command onednn checks whether XLA CPU's oneDNN convolution, reached through the custom
+// call `__onednn$convolution` that the xla-cpu-pjrt plugin contains, is faster than the
+// Eigen convolution XLA emits itself. It talks to the PJRT plugin through go-xla directly:
+// go-xla's GoMLX backend keeps custom calls private, so vggkit's models cannot emit one yet.
+//
+// For one VGG layer it times, as XLA convolution and as the custom call: the forward
+// (x [N,H,W,Cin] * k [3,3,Cin,Cout]) and the kernel gradient written as a convolution
+// (x as a batch of Cin images with N channels, dy [N,H,W,Cout] as an HxW kernel), and
+// checks that both forms agree. Usage: go run ./bench/convops/onednn [-h 96 -cin 16 -cout 16]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/go-xla/pjrt"
+	"github.com/gomlx/go-xla/stablehlo"
+	"github.com/gomlx/go-xla/types"
+	"github.com/gomlx/go-xla/types/shapes"
+
+	"github.com/vggkit/vggkit/vggkit/backend"
+)
+
+// axes names the batch, feature and two spatial axes of a rank-4 operand (for the kernel:
+// input feature, output feature, spatial).
+type axes struct{ b, f, s0, s1 int }
+
+// onednnConfig is the custom call's backend_config (xla.cpu.BackendConfig as JSON). The
+// encoding was found by trial on this plugin (XLA's sources differ between versions): all
+// axes 0-based, padding, strides and dilations as plain numbers (dilation 1 = none).
+func onednnConfig(in, kernel, out axes, window, pad int) string {
+	return fmt.Sprintf(`{"onednn_conv_config": {"dims": 4, "feature_groups": 1,
+"input": {"dims": 4, "data": {"batch_dim": %d, "feature_dim": %d, "spatial_dims": [%d, %d]}},
+"kernel": {"dims": 4, "filter": {"input_feature_dim": %d, "output_feature_dim": %d, "spatial_dims": [%d, %d]}},
+"output": {"dims": 4, "data": {"batch_dim": %d, "feature_dim": %d, "spatial_dims": [%d, %d]}},
+"window": {"size": [%d, %d], "pad_left": [%d, %d], "pad_right": [%d, %d], "strides": [1, 1], "window_dilations": [1, 1]}}}`,
+		in.b, in.f, in.s0, in.s1, kernel.b, kernel.f, kernel.s0, kernel.s1, out.b, out.f, out.s0, out.s1,
+		window, window, pad, pad, pad, pad)
+}
+
+func main() {
+	n := flag.Int("n", 32, "batch")
+	h := flag.Int("h", 96, "map height = width")
+	cin := flag.Int("cin", 16, "input channels")
+	cout := flag.Int("cout", 16, "output channels")
+	reps := flag.Int("reps", 9, "timed runs (median)")
+	flag.Parse()
+	if err := run(*n, *h, *cin, *cout, *reps); err != nil {
+		fmt.Fprintln(os.Stderr, "onednn:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n, h, cin, cout, reps int) error {
+	path, ok := backend.InstalledPlugin("cpu")
+	if !ok {
+		return fmt.Errorf("no XLA CPU plugin in vggkit's cache: run `vggkit doctor -install cpu`")
+	}
+	plugin, err := pjrt.GetPlugin(path)
+	if err != nil {
+		return err
+	}
+	client, err := plugin.NewClient(nil)
+	if err != nil {
+		return err
+	}
+	xs := shapes.Make(dtypes.Float32, n, h, h, cin)
+	ks := shapes.Make(dtypes.Float32, 3, 3, cin, cout)
+	ys := shapes.Make(dtypes.Float32, n, h, h, cout)
+	ws := shapes.Make(dtypes.Float32, cin, 3, 3, cout)
+	nhwc, hwio := axes{0, 3, 1, 2}, axes{2, 3, 0, 1}
+	// Kernel gradient as a convolution: batch = Cin, features = N, window = the map.
+	xT, dyK, wOut := axes{3, 0, 1, 2}, axes{0, 3, 1, 2}, axes{0, 3, 1, 2}
+	def := types.DotGeneralPrecisionDefault
+	cases := []struct {
+		name        string
+		second, out shapes.Shape
+		xla         func(x, y *stablehlo.Value) (*stablehlo.Value, error)
+		config      string
+	}{
+		{"forward", ks, ys, func(x, k *stablehlo.Value) (*stablehlo.Value, error) {
+			return stablehlo.Convolution(x, k, nil, [][2]int{{1, 1}, {1, 1}}, nil, nil,
+				nhwc.b, nhwc.f, []int{1, 2}, hwio.b, hwio.f, []int{0, 1}, nhwc.b, nhwc.f, []int{1, 2}, 1, 1, def, def)
+		}, onednnConfig(nhwc, hwio, nhwc, 3, 1)},
+		{"kernel gradient", ys, ws, func(x, dy *stablehlo.Value) (*stablehlo.Value, error) {
+			return stablehlo.Convolution(x, dy, nil, [][2]int{{1, 1}, {1, 1}}, nil, nil,
+				xT.b, xT.f, []int{1, 2}, dyK.b, dyK.f, []int{1, 2}, wOut.b, wOut.f, []int{1, 2}, 1, 1, def, def)
+		}, onednnConfig(xT, dyK, wOut, h, 1)},
+	}
+	x := randomBuffer(client, xs)
+	for _, c := range cases {
+		y := randomBuffer(client, c.second)
+		var results [2][]float32
+		var ms [2]float64
+		for i, custom := range []bool{false, true} {
+			b := stablehlo.New(fmt.Sprintf("conv%d", i))
+			fn := b.Main()
+			xv, err := fn.NamedInput("x", xs)
+			if err != nil {
+				return err
+			}
+			yv, err := fn.NamedInput("y", c.second)
+			if err != nil {
+				return err
+			}
+			var out *stablehlo.Value
+			if custom {
+				var outs []*stablehlo.Value
+				outs, err = stablehlo.CustomCallV2("__onednn$convolution", c.config, []*stablehlo.Value{xv, yv}, nil, []shapes.Shape{c.out}, nil)
+				if err == nil {
+					out = outs[0]
+				}
+			} else {
+				out, err = c.xla(xv, yv)
+			}
+			if err != nil {
+				return err
+			}
+			if err := fn.Return(out); err != nil {
+				return err
+			}
+			prog, err := b.Build()
+			if err != nil {
+				return err
+			}
+			exec, err := client.Compile().WithStableHLO(prog).Done()
+			if err != nil {
+				return fmt.Errorf("%s (custom call %v): %w", c.name, custom, err)
+			}
+			if results[i], ms[i], err = timeRuns(exec, reps, x, y); err != nil {
+				return err
+			}
+		}
+		var diff, scale float64
+		for j := range results[0] {
+			diff = math.Max(diff, math.Abs(float64(results[0][j]-results[1][j])))
+			scale = math.Max(scale, math.Abs(float64(results[0][j])))
+		}
+		fmt.Printf("%dx%d, %d->%d, %s: XLA %.1f ms, oneDNN custom call %.1f ms (%.2fx); max |difference| %.2g of %.3g\n",
+			h, h, cin, cout, c.name, ms[0], ms[1], ms[0]/ms[1], diff, scale)
+	}
+	return nil
+}
+
+// timeRuns returns the result of the program and its median time over reps runs (each
+// includes copying the result to the host, which waits for it).
+func timeRuns(exec *pjrt.LoadedExecutable, reps int, args ...*pjrt.Buffer) ([]float32, float64, error) {
+	var flat any
+	t := make([]float64, reps+1)
+	for i := range t {
+		start := time.Now()
+		res, err := exec.Execute(args...).DonateNone().Done()
+		if err != nil {
+			return nil, 0, err
+		}
+		if flat, _, err = res[0].ToFlatDataAndDimensions(); err != nil {
+			return nil, 0, err
+		}
+		t[i] = float64(time.Since(start).Microseconds()) / 1000
+		_ = res[0].Destroy()
+	}
+	t = t[1:] // the first run creates oneDNN's primitive
+	slices.Sort(t)
+	return flat.([]float32), t[len(t)/2], nil
+}
+
+func randomBuffer(client *pjrt.Client, s shapes.Shape) *pjrt.Buffer {
+	v := make([]float32, s.Size())
+	for i := range v {
+		v[i] = rand.Float32() - 0.5
+	}
+	b, err := client.BufferFromHost().FromFlatDataWithDimensions(v, s.Dimensions).Done()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
