@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/go-xla/compute/xla"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/go-xla/compute/xla"
 )
 
 // xlaCPU is the XLA CPU backend, or a skip where its plugin is not installed.
