@@ -156,7 +156,7 @@ func Conv3x3(scope *model.Scope, x *Node, cout int, form Form) *Node {
 	} else {
 		y = Reshape(Dot(Im2ColMatrix(x), Reshape(kernel, 9*cin, cout)).Product(), b, h, w, cout)
 	}
-	return Add(y, Reshape(bias, 1, 1, 1, cout))
+	return addBias(y, bias, scope.Store().IsTraining(g))
 }
 
 // NativeAt reports whether Conv3x3 in this form uses the backend's convolution on an h x w
