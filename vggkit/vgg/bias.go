@@ -23,14 +23,16 @@ func init() {
 	}
 }
 
-// addBias adds bias [C] to y [B,H,W,C]. The bias gradient, the output gradient summed over
-// B, H and W, is written as ones[B*H*W] . v[B*H*W, C] while training in f32: XLA CPU sums
-// over those axes about 8x slower than it multiplies (7.1 against 0.9 ms on
-// [32,96,96,16]), which was ~8% of a VGG16 training step at 96 px, width 1/4.
-func addBias(y, bias *Node, training bool) *Node {
+// addBias adds bias [C] to y [B,H,W,C]. With byMatmul (set while training on CPU) and f32,
+// the bias gradient, the output gradient summed over B, H and W, is written as
+// ones[B*H*W] . v[B*H*W, C]: XLA CPU sums over those axes about 8x slower than it
+// multiplies (7.1 against 0.9 ms on [32,96,96,16]); the training step at 96 px, width 1/4,
+// went from 75 to 81 img/s, at 32 px full width from 65 to 75 (medians of 4 alternating
+// runs).
+func addBias(y, bias *Node, byMatmul bool) *Node {
 	d := y.Shape().Dimensions
 	b := BroadcastToDims(Reshape(bias, 1, 1, 1, d[3]), d...)
-	if training && y.DType() == dtypes.Float32 && b.Type() == NodeTypeBroadcastInDim {
+	if byMatmul && y.DType() == dtypes.Float32 && b.Type() == NodeTypeBroadcastInDim {
 		biasesByMatmul.Store(b, struct{}{})
 	}
 	return Add(y, b)

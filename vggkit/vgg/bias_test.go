@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // addBias's matrix-vector gradient must equal GoMLX's own (a sum over B, H, W), for the
@@ -57,4 +58,27 @@ func marks() int {
 	n := 0
 	biasesByMatmul.Range(func(_, _ any) bool { n++; return true })
 	return n
+}
+
+// Conv3x3 takes the matmul bias gradient while training in the CPU forms only: not in
+// evaluation, and not in the Native form the GPU runs.
+func TestConv3x3MarksBiasForMatmulGradient(t *testing.T) {
+	b := goBackend(t)
+	x := tensors.FromShape(shapes.Make(dtypes.Float32, 1, 4, 4, 2))
+	for _, c := range []struct {
+		form     Form
+		training bool
+		want     int
+	}{{Hybrid, true, 1}, {Im2Col, true, 1}, {Native, true, 0}, {Hybrid, false, 0}} {
+		biasesByMatmul.Clear()
+		store := model.NewStore()
+		model.MustCallOnceN(b, store, func(scope *model.Scope, x *Node) []*Node {
+			store.SetTraining(x.Graph(), c.training)
+			return []*Node{Conv3x3(scope.In("c"), x, 3, c.form)}
+		}, x)
+		if n := marks(); n != c.want {
+			t.Errorf("form %d, training %v: %d marks, want %d", c.form, c.training, n, c.want)
+		}
+	}
+	biasesByMatmul.Clear()
 }

@@ -156,7 +156,8 @@ func Conv3x3(scope *model.Scope, x *Node, cout int, form Form) *Node {
 	} else {
 		y = Reshape(Dot(Im2ColMatrix(x), Reshape(kernel, 9*cin, cout)).Product(), b, h, w, cout)
 	}
-	return addBias(y, bias, scope.Store().IsTraining(g))
+	// The matmul bias gradient is for the CPU forms; the GPU keeps XLA's reduction.
+	return addBias(y, bias, form != Native && scope.Store().IsTraining(g))
 }
 
 // NativeAt reports whether Conv3x3 in this form uses the backend's convolution on an h x w
