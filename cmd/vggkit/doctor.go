@@ -71,6 +71,13 @@ func runDoctor(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "selected:  %s\n", c)
+	if c.IsXLACPU() {
+		convs := "oneDNN for forward and input-gradient convolutions (%s=0: XLA's own)"
+		if !c.OneDNN() {
+			convs = "XLA's own (%s=0)"
+		}
+		fmt.Fprintf(stdout, "convs:     "+convs+"\n", backend.OneDNNEnvVar)
+	}
 	for d := range c.Backend.NumDevices() {
 		fmt.Fprintf(stdout, "device %d:  %s\n", d, c.Backend.DeviceDescription(compute.DeviceNum(d)))
 	}

@@ -151,6 +151,13 @@ func findPlugin(plugins map[string]string, name string) (string, bool) {
 	return "", false
 }
 
+// OneDNN reports whether this backend emits oneDNN convolutions (XLA CPU, unless
+// VGGKIT_ONEDNN=0).
+func (c *Choice) OneDNN() bool {
+	xb, ok := c.Backend.(*xla.Backend)
+	return ok && xb.CPUConvolutionWithOneDNN
+}
+
 // OneDNNEnvVar set to 0 keeps XLA's own CPU convolutions (for comparisons).
 const OneDNNEnvVar = "VGGKIT_ONEDNN"
 

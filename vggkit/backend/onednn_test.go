@@ -29,9 +29,19 @@ func TestOneDNNOnByDefaultOnXLACPU(t *testing.T) {
 	if !xlaCPU(t).CPUConvolutionWithOneDNN {
 		t.Error("XLA CPU backend without oneDNN convolutions")
 	}
+	if c, _ := New(); !c.OneDNN() {
+		t.Error("Choice.OneDNN false on XLA CPU")
+	}
 	t.Setenv(OneDNNEnvVar, "0")
 	if xlaCPU(t).CPUConvolutionWithOneDNN {
 		t.Errorf("%s=0 did not keep XLA's own convolutions", OneDNNEnvVar)
+	}
+	if c, _ := New(); c.OneDNN() {
+		t.Errorf("Choice.OneDNN true with %s=0", OneDNNEnvVar)
+	}
+	t.Setenv(EnvVar, "go")
+	if c, _ := New(); c.OneDNN() {
+		t.Error("Choice.OneDNN true on the pure-Go backend")
 	}
 }
 
