@@ -151,11 +151,19 @@ func findPlugin(plugins map[string]string, name string) (string, bool) {
 	return "", false
 }
 
+// oneDNNConvolutions is the switch that third_party/go-xla's patch adds to the XLA
+// backend. Through an interface, vggkit also builds against upstream go-xla (as it does
+// inside another module, where go.mod's replace does not apply), only without oneDNN.
+type oneDNNConvolutions interface {
+	SetCPUConvolutionWithOneDNN(on bool)
+	CPUConvolutionsWithOneDNN() bool
+}
+
 // OneDNN reports whether this backend emits oneDNN convolutions (XLA CPU, unless
 // VGGKIT_ONEDNN=0).
 func (c *Choice) OneDNN() bool {
-	xb, ok := c.Backend.(*xla.Backend)
-	return ok && xb.CPUConvolutionWithOneDNN
+	s, ok := c.Backend.(oneDNNConvolutions)
+	return ok && s.CPUConvolutionsWithOneDNN()
 }
 
 // OneDNNEnvVar set to 0 keeps XLA's own CPU convolutions (for comparisons).
@@ -171,8 +179,8 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 		}
 	}()
 	b, err = compute.NewWithConfig(cfg)
-	if xb, ok := b.(*xla.Backend); ok && err == nil && platformOf(cfg) == "cpu" {
-		xb.CPUConvolutionWithOneDNN = os.Getenv(OneDNNEnvVar) != "0"
+	if s, ok := b.(oneDNNConvolutions); ok && err == nil && platformOf(cfg) == "cpu" {
+		s.SetCPUConvolutionWithOneDNN(os.Getenv(OneDNNEnvVar) != "0")
 	}
 	return b, err
 }

@@ -22,6 +22,9 @@ func xlaCPU(t *testing.T) *xla.Backend {
 	if !c.IsXLACPU() || !ok {
 		t.Skipf("XLA CPU plugin not installed (backend %s): `vggkit doctor -install cpu`", c.Config)
 	}
+	if _, ok := c.Backend.(oneDNNConvolutions); !ok {
+		t.Fatal("XLA backend without the oneDNN switch: is go.mod's replace of go-xla with third_party/go-xla gone?")
+	}
 	return xb
 }
 

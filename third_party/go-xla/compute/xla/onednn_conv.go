@@ -62,3 +62,11 @@ func (f *Function) oneDNNConvolution(input, kernel *Node, conv *stablehlo.Value,
 	}
 	return outs[0], nil
 }
+
+// SetCPUConvolutionWithOneDNN sets CPUConvolutionWithOneDNN. vggkit reaches the patch
+// through these two methods (an interface), so that it still builds, without oneDNN, where
+// a module that imports it gets upstream go-xla (go.mod replaces do not carry over).
+func (backend *Backend) SetCPUConvolutionWithOneDNN(on bool) { backend.CPUConvolutionWithOneDNN = on }
+
+// CPUConvolutionsWithOneDNN reports CPUConvolutionWithOneDNN.
+func (backend *Backend) CPUConvolutionsWithOneDNN() bool { return backend.CPUConvolutionWithOneDNN }
