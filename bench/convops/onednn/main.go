@@ -18,7 +18,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/go-xla/compute/xla"
 	"github.com/gomlx/go-xla/pjrt"
 	"github.com/gomlx/go-xla/stablehlo"
 	"github.com/gomlx/go-xla/types"
@@ -26,23 +28,6 @@ import (
 
 	"github.com/vggkit/vggkit/vggkit/backend"
 )
-
-// axes names the batch, feature and two spatial axes of a rank-4 operand (for the kernel:
-// input feature, output feature, spatial).
-type axes struct{ b, f, s0, s1 int }
-
-// onednnConfig is the custom call's backend_config (xla.cpu.BackendConfig as JSON). The
-// encoding was found by trial on this plugin (XLA's sources differ between versions): all
-// axes 0-based, padding, strides and dilations as plain numbers (dilation 1 = none).
-func onednnConfig(in, kernel, out axes, window, pad int) string {
-	return fmt.Sprintf(`{"onednn_conv_config": {"dims": 4, "feature_groups": 1,
-"input": {"dims": 4, "data": {"batch_dim": %d, "feature_dim": %d, "spatial_dims": [%d, %d]}},
-"kernel": {"dims": 4, "filter": {"input_feature_dim": %d, "output_feature_dim": %d, "spatial_dims": [%d, %d]}},
-"output": {"dims": 4, "data": {"batch_dim": %d, "feature_dim": %d, "spatial_dims": [%d, %d]}},
-"window": {"size": [%d, %d], "pad_left": [%d, %d], "pad_right": [%d, %d], "strides": [1, 1], "window_dilations": [1, 1]}}}`,
-		in.b, in.f, in.s0, in.s1, kernel.b, kernel.f, kernel.s0, kernel.s1, out.b, out.f, out.s0, out.s1,
-		window, window, pad, pad, pad, pad)
-}
 
 func main() {
 	n := flag.Int("n", 32, "batch")
@@ -74,24 +59,22 @@ func run(n, h, cin, cout, reps int) error {
 	ks := shapes.Make(dtypes.Float32, 3, 3, cin, cout)
 	ys := shapes.Make(dtypes.Float32, n, h, h, cout)
 	ws := shapes.Make(dtypes.Float32, cin, 3, 3, cout)
-	nhwc, hwio := axes{0, 3, 1, 2}, axes{2, 3, 0, 1}
-	// Kernel gradient as a convolution: batch = Cin, features = N, window = the map.
-	xT, dyK, wOut := axes{3, 0, 1, 2}, axes{0, 3, 1, 2}, axes{0, 3, 1, 2}
-	def := types.DotGeneralPrecisionDefault
+	forward := compute.ConvolveAxesConfig{InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
+		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
+		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2}}
+	// Kernel gradient as a convolution: x with batch = Cin and features = N, dy [N,H,W,Cout]
+	// as an HxW kernel, output [Cin,3,3,Cout].
+	kernelGrad := compute.ConvolveAxesConfig{InputBatch: 3, InputChannels: 0, InputSpatial: []int{1, 2},
+		KernelInputChannels: 0, KernelOutputChannels: 3, KernelSpatial: []int{1, 2},
+		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2}}
 	cases := []struct {
 		name        string
 		second, out shapes.Shape
-		xla         func(x, y *stablehlo.Value) (*stablehlo.Value, error)
-		config      string
+		axes        compute.ConvolveAxesConfig
+		window      int
 	}{
-		{"forward", ks, ys, func(x, k *stablehlo.Value) (*stablehlo.Value, error) {
-			return stablehlo.Convolution(x, k, nil, [][2]int{{1, 1}, {1, 1}}, nil, nil,
-				nhwc.b, nhwc.f, []int{1, 2}, hwio.b, hwio.f, []int{0, 1}, nhwc.b, nhwc.f, []int{1, 2}, 1, 1, def, def)
-		}, onednnConfig(nhwc, hwio, nhwc, 3, 1)},
-		{"kernel gradient", ys, ws, func(x, dy *stablehlo.Value) (*stablehlo.Value, error) {
-			return stablehlo.Convolution(x, dy, nil, [][2]int{{1, 1}, {1, 1}}, nil, nil,
-				xT.b, xT.f, []int{1, 2}, dyK.b, dyK.f, []int{1, 2}, wOut.b, wOut.f, []int{1, 2}, 1, 1, def, def)
-		}, onednnConfig(xT, dyK, wOut, h, 1)},
+		{"forward", ks, ys, forward, 3},
+		{"kernel gradient", ys, ws, kernelGrad, h},
 	}
 	x := randomBuffer(client, xs)
 	for _, c := range cases {
@@ -110,14 +93,19 @@ func run(n, h, cin, cout, reps int) error {
 				return err
 			}
 			var out *stablehlo.Value
+			pad, ones := [][2]int{{1, 1}, {1, 1}}, []int{1, 1}
 			if custom {
+				config := xla.OneDNNConvolutionConfig(c.axes, []int{c.window, c.window}, ones, pad, ones)
 				var outs []*stablehlo.Value
-				outs, err = stablehlo.CustomCallV2("__onednn$convolution", c.config, []*stablehlo.Value{xv, yv}, nil, []shapes.Shape{c.out}, nil)
+				outs, err = stablehlo.CustomCallV2("__onednn$convolution", config, []*stablehlo.Value{xv, yv}, nil, []shapes.Shape{c.out}, nil)
 				if err == nil {
 					out = outs[0]
 				}
 			} else {
-				out, err = c.xla(xv, yv)
+				a, def := c.axes, types.DotGeneralPrecisionDefault
+				out, err = stablehlo.Convolution(xv, yv, ones, pad, ones, ones,
+					a.InputBatch, a.InputChannels, a.InputSpatial, a.KernelInputChannels, a.KernelOutputChannels, a.KernelSpatial,
+					a.OutputBatch, a.OutputChannels, a.OutputSpatial, 1, 1, def, def)
 			}
 			if err != nil {
 				return err

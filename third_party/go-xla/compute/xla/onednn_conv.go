@@ -6,8 +6,7 @@ package xla
 // forward pass and input gradient; XLA no longer rewrites convolutions to oneDNN itself.
 
 import (
-	"fmt"
-	"strings"
+	"encoding/json"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -42,25 +41,38 @@ func (f *Function) oneDNNConvolution(input, kernel *Node, conv *stablehlo.Value,
 			return nil, nil
 		}
 	}
-	// xla.cpu.BackendConfig as JSON. The encoding was established against the plugin
-	// (bench/convops/onednn): axes 0-based; padding, strides and dilations as XLA gives them.
-	list := func(v []int) string { return strings.Trim(strings.Join(strings.Fields(fmt.Sprint(v)), ", "), "[]") }
 	window := []int{kernel.shape.Dimensions[axes.KernelSpatial[0]], kernel.shape.Dimensions[axes.KernelSpatial[1]]}
-	config := fmt.Sprintf(`{"onednn_conv_config": {"dims": 4, "feature_groups": 1,`+
-		`"input": {"dims": 4, "data": {"batch_dim": %d, "feature_dim": %d, "spatial_dims": [%s]}},`+
-		`"kernel": {"dims": 4, "filter": {"input_feature_dim": %d, "output_feature_dim": %d, "spatial_dims": [%s]}},`+
-		`"output": {"dims": 4, "data": {"batch_dim": %d, "feature_dim": %d, "spatial_dims": [%s]}},`+
-		`"window": {"size": [%s], "pad_left": [%d, %d], "pad_right": [%d, %d], "strides": [%s], "window_dilations": [%s]}}}`,
-		axes.InputBatch, axes.InputChannels, list(axes.InputSpatial),
-		axes.KernelInputChannels, axes.KernelOutputChannels, list(axes.KernelSpatial),
-		axes.OutputBatch, axes.OutputChannels, list(axes.OutputSpatial),
-		list(window), paddings[0][0], paddings[1][0], paddings[0][1], paddings[1][1], list(strides), list(kernelDilations))
+	config := OneDNNConvolutionConfig(axes, window, strides, paddings, kernelDilations)
 	outs, err := stablehlo.CustomCallV2("__onednn$convolution", config, []*stablehlo.Value{input.value, kernel.value},
 		nil, []stablehloshapes.Shape{out}, nil)
 	if err != nil {
 		return nil, err
 	}
 	return outs[0], nil
+}
+
+// OneDNNConvolutionConfig is the backend_config (xla.cpu.BackendConfig as JSON) of the
+// `__onednn$convolution` custom call for a 2D convolution. The encoding was established
+// against the plugin (bench/convops/onednn), as XLA's sources differ between versions:
+// axes 0-based; window, padding, strides and dilations as XLA gives them (dilation 1 =
+// none).
+func OneDNNConvolutionConfig(axes compute.ConvolveAxesConfig, window, strides []int, paddings [][2]int, dilations []int) string {
+	data := func(batch, feature int, spatial []int) map[string]any {
+		return map[string]any{"dims": 4, "data": map[string]any{"batch_dim": batch, "feature_dim": feature, "spatial_dims": spatial}}
+	}
+	config, err := json.Marshal(map[string]any{"onednn_conv_config": map[string]any{
+		"dims": 4, "feature_groups": 1,
+		"input": data(axes.InputBatch, axes.InputChannels, axes.InputSpatial),
+		"kernel": map[string]any{"dims": 4, "filter": map[string]any{"input_feature_dim": axes.KernelInputChannels,
+			"output_feature_dim": axes.KernelOutputChannels, "spatial_dims": axes.KernelSpatial}},
+		"output": data(axes.OutputBatch, axes.OutputChannels, axes.OutputSpatial),
+		"window": map[string]any{"size": window, "strides": strides, "window_dilations": dilations,
+			"pad_left": []int{paddings[0][0], paddings[1][0]}, "pad_right": []int{paddings[0][1], paddings[1][1]}},
+	}})
+	if err != nil {
+		panic(err) // maps of ints cannot fail to marshal
+	}
+	return string(config)
 }
 
 // SetCPUConvolutionWithOneDNN sets CPUConvolutionWithOneDNN. vggkit reaches the patch
