@@ -217,6 +217,11 @@ func (l *Loader) Epochs(ctx context.Context, first, last, skip int) iter.Seq[*Ba
 			case <-ctx.Done():
 				return
 			}
+			// select picks at random when both are ready: a batch finished before the
+			// cancel must not be yielded after it.
+			if ctx.Err() != nil {
+				return
+			}
 			if prev != nil {
 				l.recycle(prev) // the consumer has moved on from it.
 			}
