@@ -119,3 +119,30 @@ func CustomCallV2(
 	stmt.Attributes = attrs
 	return stmt.Outputs, nil
 }
+
+// CustomCallAPIVersionTypedFFI is XLA custom-call API version 4: a typed XLA FFI handler,
+// registered with the runtime (vggkit patch, see third_party/README.md).
+const CustomCallAPIVersionTypedFFI = 4
+
+// CustomCallTypedFFI emits a stablehlo.custom_call (API version 4 = TYPED_FFI) to the
+// named target, with no attributes and default (row-major) layouts. Returns one output
+// Value per outputShape, in order. (vggkit patch.)
+func CustomCallTypedFFI(target string, operands []*Value, outputShapes []shapes.Shape) ([]*Value, error) {
+	op := optypes.CustomCall
+	if len(operands) == 0 || len(outputShapes) == 0 {
+		return nil, errors.Errorf("%s %q requires operands and output shapes", op, target)
+	}
+	fn, err := innerMostFunction(operands...)
+	if err != nil {
+		return nil, err
+	}
+	if fn.Returned {
+		return nil, errors.Errorf("cannot add operation %s after returning, in function %q", op, fn.Name)
+	}
+	stmt := fn.addMultiOp(op, outputShapes, operands)
+	stmt.Attributes = map[string]any{
+		"call_target_name": target,
+		"api_version":      int32(CustomCallAPIVersionTypedFFI),
+	}
+	return stmt.Outputs, nil
+}

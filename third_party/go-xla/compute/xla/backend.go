@@ -31,6 +31,11 @@ type Backend struct {
 	// convolutions use oneDNN through the XLA CPU plugin's `__onednn$convolution` custom
 	// call. Only for the XLA CPU plugin; programs compiled before it is set keep XLA's own.
 	CPUConvolutionWithOneDNN bool
+
+	// cpuConvKernelGradTarget (vggkit patch, see kernelgrad_conv.go) names the typed-FFI
+	// custom call that computes convolution kernel gradients; "" keeps XLA's form.
+	cpuConvKernelGradTarget string
+	cpuConvKernelGradFits   func(x, dy []int) bool
 }
 
 // Compile-time check:

@@ -1,0 +1,24 @@
+#ifndef VGGKIT_KERNELGRAD_H_
+#define VGGKIT_KERNELGRAD_H_
+
+#include <stdint.h>
+
+// 1 if this CPU runs vggkit_kernel_grad (AVX-512F).
+int vggkit_kernel_grad_supported(void);
+
+// dw [KH][3][C][K] = kernel gradient of a stride-1 convolution of x [N][H][W][C] with
+// padding (ph, pw), given the output gradient dy [N][Ho][Wo][K]. threads <= 0: one per
+// CPU. Returns NULL, or a message when the shapes are not supported.
+const char* vggkit_kernel_grad(const float* x, const float* dy, float* dw, int64_t N, int64_t H,
+                               int64_t W, int64_t C, int64_t Ho, int64_t Wo, int64_t K, int64_t KH,
+                               int64_t ph, int64_t pw, int threads);
+
+// The typed XLA FFI handler (XLA_FFI_Handler) that calls vggkit_kernel_grad.
+void* vggkit_kernel_grad_ffi_handler(void);
+
+// The FFI version of the XLA that last registered the handler (-1 if none did), and 1 if
+// the handler's version check there passed. XLA's PJRT FFI extension does not report
+// failed registrations, so this is how the caller learns of one.
+int vggkit_kernel_grad_ffi_framework(int* major, int* minor);
+
+#endif
