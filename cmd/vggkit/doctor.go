@@ -77,6 +77,16 @@ func runDoctor(args []string, stdout io.Writer) error {
 			convs = "XLA's own (%s=0)"
 		}
 		fmt.Fprintf(stdout, "convs:     "+convs+"\n", backend.OneDNNEnvVar)
+		switch on, err := c.KernelGrad(); {
+		case on:
+			fmt.Fprintf(stdout, "           kernel gradients: vggkit's AVX-512 kernel (%s=0: XLA's own)\n", backend.KernelGradEnvVar)
+		case err != nil:
+			fmt.Fprintf(stdout, "           kernel gradients: XLA's own (vggkit's kernel could not be registered: %v)\n", err)
+		case os.Getenv(backend.KernelGradEnvVar) == "0":
+			fmt.Fprintf(stdout, "           kernel gradients: XLA's own (%s=0)\n", backend.KernelGradEnvVar)
+		default:
+			fmt.Fprintln(stdout, "           kernel gradients: XLA's own (vggkit's kernel needs AVX-512F)")
+		}
 	}
 	for d := range c.Backend.NumDevices() {
 		fmt.Fprintf(stdout, "device %d:  %s\n", d, c.Backend.DeviceDescription(compute.DeviceNum(d)))

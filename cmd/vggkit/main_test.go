@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vggkit/vggkit/vggkit/backend"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -191,5 +193,24 @@ func TestTrainImageFolder(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("train output lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// doctor names the backend, and on XLA CPU which convolution kernels run.
+func TestDoctorReportsConvolutionKernels(t *testing.T) {
+	t.Setenv(backend.EnvVar, "")
+	code, out, errOut := runCLI(t, "doctor")
+	if code != 0 || !strings.Contains(out, "selected:") {
+		t.Fatalf("doctor: exit %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if c, err := backend.New(); err != nil || !c.IsXLACPU() {
+		t.Skipf("default backend is not XLA CPU here (vggkit doctor -install cpu); doctor said:\n%s", out)
+	}
+	if !strings.Contains(out, "convs:     oneDNN") || !strings.Contains(out, "kernel gradients: ") {
+		t.Errorf("doctor on XLA CPU does not say which convolution kernels run:\n%s", out)
+	}
+	t.Setenv(backend.KernelGradEnvVar, "0")
+	if _, out, _ = runCLI(t, "doctor"); !strings.Contains(out, "kernel gradients: XLA's own (VGGKIT_KERNELGRAD=0)") {
+		t.Errorf("doctor with VGGKIT_KERNELGRAD=0:\n%s", out)
 	}
 }

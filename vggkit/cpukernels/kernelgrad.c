@@ -33,17 +33,23 @@ static inline void interior(int64_t W, int64_t Wo, int64_t pw, int64_t* lo, int6
   if (*hi < *lo) *hi = *lo;
 }
 
-// Tile of 16 output channels x CB input channels x 3 taps, over `rows` rows.
-// x: x[iy0][0][c0] (pixel stride C, row stride xrs); dy: dy[oy0][0][k0] (pixel stride K,
-// row stride drs); dw: dW[i][0][c0][k0] (tap stride C*K, channel stride K).
-__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void tile16(
+// Tile of 16*KV output channels x CB input channels x 3 taps (3*CB*KV = 24 accumulators
+// of the 32 registers), over `nimg` images of `rows` rows. Per pixel: KV dy loads and 3*CB
+// broadcasts of x feed 24 FMAs; wider KV means fewer loads per FMA.
+// x: x[iy0][0][c0] (pixel stride C, row stride xrs, image stride xis); dy: dy[oy0][0][k0]
+// (pixel stride K, row stride drs, image stride dis); dw: dW[i][0][c0][k0] (tap stride
+// C*K, channel stride K).
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void tile(
     const float* x, const float* dy, float* dw, int64_t nimg, int64_t xis, int64_t dis, int64_t rows,
-    int64_t xrs, int64_t drs, int64_t C, int64_t K, int64_t W, int64_t Wo, int64_t pw, const int CB) {
-  __m512 acc[KW][8];
+    int64_t xrs, int64_t drs, int64_t C, int64_t K, int64_t W, int64_t Wo, int64_t pw, const int KV,
+    const int CB) {
+  __m512 acc[KW][8][4];
 #pragma GCC unroll 3
   for (int j = 0; j < KW; j++)
 #pragma GCC unroll 8
-    for (int c = 0; c < CB; c++) acc[j][c] = _mm512_loadu_ps(dw + (j * C + c) * K);
+    for (int c = 0; c < CB; c++)
+#pragma GCC unroll 4
+      for (int v = 0; v < KV; v++) acc[j][c][v] = _mm512_loadu_ps(dw + (j * C + c) * K + 16 * v);
   int64_t lo, hi;
   interior(W, Wo, pw, &lo, &hi);
   for (int64_t rr = 0; rr < nimg * rows; rr++) {
@@ -52,111 +58,63 @@ __attribute__((target("avx512f"))) static inline __attribute__((always_inline)) 
     for (int64_t ox = 0; ox < Wo; ox++) {
       if (ox == lo) ox = hi;  // the interior runs below, without bounds checks
       if (ox >= Wo) break;
-      __m512 d = _mm512_loadu_ps(dr + ox * K);
+      __m512 d[4];
+#pragma GCC unroll 4
+      for (int v = 0; v < KV; v++) d[v] = _mm512_loadu_ps(dr + ox * K + 16 * v);
 #pragma GCC unroll 3
       for (int j = 0; j < KW; j++) {
         int64_t ix = ox + j - pw;
         if (ix < 0 || ix >= W) continue;
 #pragma GCC unroll 8
-        for (int c = 0; c < CB; c++)
-          acc[j][c] = _mm512_fmadd_ps(_mm512_set1_ps(xr[ix * C + c]), d, acc[j][c]);
-      }
-    }
-    const float* xp = xr + (lo - pw) * C;
-    for (int64_t ox = lo; ox < hi; ox++, xp += C) {
-      __m512 d = _mm512_loadu_ps(dr + ox * K);
-#pragma GCC unroll 3
-      for (int j = 0; j < KW; j++)
-#pragma GCC unroll 8
-        for (int c = 0; c < CB; c++)
-          acc[j][c] = _mm512_fmadd_ps(_mm512_set1_ps(xp[j * C + c]), d, acc[j][c]);
-    }
-  }
-#pragma GCC unroll 3
-  for (int j = 0; j < KW; j++)
-#pragma GCC unroll 8
-    for (int c = 0; c < CB; c++) _mm512_storeu_ps(dw + (j * C + c) * K, acc[j][c]);
-}
-
-// As tile16 with 32 output channels x CB (up to 4) input channels: two dy vectors share
-// each broadcast of x, so there are fewer loads per FMA.
-__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void tile32(
-    const float* x, const float* dy, float* dw, int64_t nimg, int64_t xis, int64_t dis, int64_t rows,
-    int64_t xrs, int64_t drs, int64_t C, int64_t K, int64_t W, int64_t Wo, int64_t pw, const int CB) {
-  __m512 acc[KW][4][2];
-#pragma GCC unroll 3
-  for (int j = 0; j < KW; j++)
-#pragma GCC unroll 4
-    for (int c = 0; c < CB; c++) {
-      acc[j][c][0] = _mm512_loadu_ps(dw + (j * C + c) * K);
-      acc[j][c][1] = _mm512_loadu_ps(dw + (j * C + c) * K + 16);
-    }
-  int64_t lo, hi;
-  interior(W, Wo, pw, &lo, &hi);
-  for (int64_t rr = 0; rr < nimg * rows; rr++) {
-    const float* xr = x + (rr / rows) * xis + (rr % rows) * xrs;
-    const float* dr = dy + (rr / rows) * dis + (rr % rows) * drs;
-    for (int64_t ox = 0; ox < Wo; ox++) {
-      if (ox == lo) ox = hi;
-      if (ox >= Wo) break;
-      __m512 d0 = _mm512_loadu_ps(dr + ox * K), d1 = _mm512_loadu_ps(dr + ox * K + 16);
-#pragma GCC unroll 3
-      for (int j = 0; j < KW; j++) {
-        int64_t ix = ox + j - pw;
-        if (ix < 0 || ix >= W) continue;
-#pragma GCC unroll 4
         for (int c = 0; c < CB; c++) {
           __m512 b = _mm512_set1_ps(xr[ix * C + c]);
-          acc[j][c][0] = _mm512_fmadd_ps(b, d0, acc[j][c][0]);
-          acc[j][c][1] = _mm512_fmadd_ps(b, d1, acc[j][c][1]);
+#pragma GCC unroll 4
+          for (int v = 0; v < KV; v++) acc[j][c][v] = _mm512_fmadd_ps(b, d[v], acc[j][c][v]);
         }
       }
     }
     const float* xp = xr + (lo - pw) * C;
     for (int64_t ox = lo; ox < hi; ox++, xp += C) {
-      __m512 d0 = _mm512_loadu_ps(dr + ox * K), d1 = _mm512_loadu_ps(dr + ox * K + 16);
+      __m512 d[4];
+#pragma GCC unroll 4
+      for (int v = 0; v < KV; v++) d[v] = _mm512_loadu_ps(dr + ox * K + 16 * v);
 #pragma GCC unroll 3
       for (int j = 0; j < KW; j++)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int c = 0; c < CB; c++) {
           __m512 b = _mm512_set1_ps(xp[j * C + c]);
-          acc[j][c][0] = _mm512_fmadd_ps(b, d0, acc[j][c][0]);
-          acc[j][c][1] = _mm512_fmadd_ps(b, d1, acc[j][c][1]);
+#pragma GCC unroll 4
+          for (int v = 0; v < KV; v++) acc[j][c][v] = _mm512_fmadd_ps(b, d[v], acc[j][c][v]);
         }
     }
   }
 #pragma GCC unroll 3
   for (int j = 0; j < KW; j++)
+#pragma GCC unroll 8
+    for (int c = 0; c < CB; c++)
 #pragma GCC unroll 4
-    for (int c = 0; c < CB; c++) {
-      _mm512_storeu_ps(dw + (j * C + c) * K, acc[j][c][0]);
-      _mm512_storeu_ps(dw + (j * C + c) * K + 16, acc[j][c][1]);
-    }
+      for (int v = 0; v < KV; v++) _mm512_storeu_ps(dw + (j * C + c) * K + 16 * v, acc[j][c][v]);
 }
 
-// One instance per channel count, so each tile's accumulators stay in registers.
-#define TILE16(CB)                                                                              \
-  __attribute__((target("avx512f"))) static void tile16_##CB(                                 \
+// One instance per width and channel count, so each tile's accumulators stay in registers.
+#define TILE(KV, CB)                                                                           \
+  __attribute__((target("avx512f"))) static void tile##KV##_##CB(                             \
       const float* x, const float* dy, float* dw, int64_t nimg, int64_t xis, int64_t dis,       \
       int64_t rows, int64_t xrs, int64_t drs, int64_t C, int64_t K, int64_t W, int64_t Wo,      \
       int64_t pw) {                                                                             \
-    tile16(x, dy, dw, nimg, xis, dis, rows, xrs, drs, C, K, W, Wo, pw, CB);                                     \
+    tile(x, dy, dw, nimg, xis, dis, rows, xrs, drs, C, K, W, Wo, pw, KV, CB);                   \
   }
-#define TILE32(CB)                                                                              \
-  __attribute__((target("avx512f"))) static void tile32_##CB(                                 \
-      const float* x, const float* dy, float* dw, int64_t nimg, int64_t xis, int64_t dis,       \
-      int64_t rows, int64_t xrs, int64_t drs, int64_t C, int64_t K, int64_t W, int64_t Wo,      \
-      int64_t pw) {                                                                             \
-    tile32(x, dy, dw, nimg, xis, dis, rows, xrs, drs, C, K, W, Wo, pw, CB);                                     \
-  }
-TILE16(1) TILE16(2) TILE16(3) TILE16(4) TILE16(5) TILE16(6) TILE16(7) TILE16(8)
-TILE32(1) TILE32(2) TILE32(3) TILE32(4)
+TILE(1, 1) TILE(1, 2) TILE(1, 3) TILE(1, 4) TILE(1, 5) TILE(1, 6) TILE(1, 7) TILE(1, 8)
+TILE(2, 1) TILE(2, 2) TILE(2, 3) TILE(2, 4)
+TILE(4, 1) TILE(4, 2)
 
 typedef void tile_fn(const float*, const float*, float*, int64_t, int64_t, int64_t, int64_t, int64_t,
                      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
-static tile_fn* const tiles16[9] = {0, tile16_1, tile16_2, tile16_3, tile16_4,
-                                    tile16_5, tile16_6, tile16_7, tile16_8};
-static tile_fn* const tiles32[5] = {0, tile32_1, tile32_2, tile32_3, tile32_4};
+// tiles[KV][CB], CB up to 24 / (3 KV).
+static tile_fn* const tiles1[9] = {0, tile1_1, tile1_2, tile1_3, tile1_4,
+                                   tile1_5, tile1_6, tile1_7, tile1_8};
+static tile_fn* const tiles2[5] = {0, tile2_1, tile2_2, tile2_3, tile2_4};
+static tile_fn* const tiles4[3] = {0, tile4_1, tile4_2};
 
 // A block is a run of rows of one image, or several whole images (small maps), that the
 // tiles sweep once per tap row and channel block; the accumulators leave the registers
@@ -183,9 +141,9 @@ static void block_shape(const kg_job* a, int64_t* rows, int64_t* images) {
 static void* kg_run(void* arg) {
   const kg_job* a = arg;
   const int64_t H = a->H, W = a->W, C = a->C, Ho = a->Ho, Wo = a->Wo, K = a->K;
-  const int wide = K % 32 == 0;
-  const int64_t kstep = wide ? 32 : 16, cstep = wide ? 4 : 8;
-  tile_fn* const* tiles = wide ? tiles32 : tiles16;
+  const int kv = K % 64 == 0 ? 4 : K % 32 == 0 ? 2 : 1;
+  const int64_t kstep = 16 * kv, cstep = 8 / kv;
+  tile_fn* const* tiles = kv == 4 ? tiles4 : kv == 2 ? tiles2 : tiles1;
   int64_t R, NB;
   block_shape(a, &R, &NB);
   for (int64_t n = a->n0; n < a->n1; n += NB) {
@@ -230,6 +188,23 @@ int vggkit_kernel_grad_supported(void) {
 
 #define MAX_THREADS 64
 
+// The other threads' partial sums live in buffers kept across calls: freshly allocated ones
+// are mapped and page-faulted on every call (they are above malloc's mmap threshold), which
+// cost more than the sums. A call that finds them in use allocates its own.
+static pthread_mutex_t partials_mu = PTHREAD_MUTEX_INITIALIZER;
+static float* partials[MAX_THREADS];
+static int64_t partials_cap[MAX_THREADS];
+
+static float* partial(int t, int64_t size, int cached) {
+  if (!cached) return aligned_alloc(64, ((size * sizeof(float) + 63) / 64) * 64);
+  if (partials_cap[t] < size) {
+    free(partials[t]);
+    partials[t] = aligned_alloc(64, ((size * sizeof(float) + 63) / 64) * 64);
+    partials_cap[t] = partials[t] != NULL ? size : 0;
+  }
+  return partials[t];
+}
+
 const char* vggkit_kernel_grad(const float* x, const float* dy, float* dw, int64_t N, int64_t H,
                                int64_t W, int64_t C, int64_t Ho, int64_t Wo, int64_t K, int64_t KH,
                                int64_t ph, int64_t pw, int threads) {
@@ -242,6 +217,7 @@ const char* vggkit_kernel_grad(const float* x, const float* dy, float* dw, int64
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads > N) threads = (int)N;
   if (threads < 1) threads = 1;
+  const int cached = threads > 1 && pthread_mutex_trylock(&partials_mu) == 0;
   kg_job jobs[MAX_THREADS];
   pthread_t tids[MAX_THREADS];
   int started[MAX_THREADS] = {0};
@@ -249,32 +225,27 @@ const char* vggkit_kernel_grad(const float* x, const float* dy, float* dw, int64
     jobs[t] = (kg_job){x, dy, dw, N * t / threads, N * (t + 1) / threads, H, W, C, Ho, Wo, K, KH, ph,
                        pw};
     if (t > 0) {
-      jobs[t].dw = aligned_alloc(64, ((size * sizeof(float) + 63) / 64) * 64);
-      if (jobs[t].dw == NULL) {
-        jobs[t].n1 = jobs[t].n0;  // no memory: thread 0 takes these images below
-        continue;
-      }
+      jobs[t].dw = partial(t, size, cached);
+      if (jobs[t].dw == NULL) continue;  // no memory: this thread's images run below
       memset(jobs[t].dw, 0, size * sizeof(float));
       started[t] = pthread_create(&tids[t], NULL, kg_run, &jobs[t]) == 0;
     }
   }
-  // Images of threads that could not start run here, after thread 0's own.
   kg_run(&jobs[0]);
   for (int t = 1; t < threads; t++) {
     if (started[t]) {
       pthread_join(tids[t], NULL);
+      for (int64_t e = 0; e < size; e++) dw[e] += jobs[t].dw[e];
     } else {
-      kg_job rest = jobs[0];
-      rest.n0 = N * t / threads;
-      rest.n1 = N * (t + 1) / threads;
-      kg_run(&rest);
+      if (!cached) free(jobs[t].dw);
+      jobs[t].dw = dw;  // a thread that did not start: its images, into the result
+      kg_run(&jobs[t]);
     }
   }
-  for (int t = 1; t < threads; t++) {
-    if (jobs[t].dw == NULL) continue;
-    if (started[t])
-      for (int64_t e = 0; e < size; e++) dw[e] += jobs[t].dw[e];
-    free(jobs[t].dw);
+  if (cached) {
+    pthread_mutex_unlock(&partials_mu);
+  } else {
+    for (int t = 1; t < threads; t++) free(jobs[t].dw == dw ? NULL : jobs[t].dw);
   }
   return NULL;
 }
