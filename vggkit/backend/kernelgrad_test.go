@@ -37,7 +37,7 @@ func TestKernelGradOnByDefaultOnXLACPU(t *testing.T) {
 
 // The custom call must give the kernel gradient XLA gives (and leave the other gradient
 // and convolutions alone): "same" 3x3 convolutions on VGG-like shapes, a valid (unpadded)
-// one, and ones it must leave to XLA (strided, 8 output channels, 1x1).
+// one, and ones it must leave to XLA (strided, 8 output channels, 1x1, 512x512 channels).
 func TestKernelGradMatchesXLA(t *testing.T) {
 	xb := xlaCPU(t)
 	if xb.CPUConvKernelGradient() == "" {
@@ -58,6 +58,7 @@ func TestKernelGradMatchesXLA(t *testing.T) {
 		{"3x3 stride 2", []int{2, 13, 13, 16}, []int{3, 3, 16, 16}, 2, false, false},
 		{"8 output channels", []int{2, 6, 6, 8}, []int{3, 3, 8, 8}, 1, false, false},
 		{"1x1", []int{2, 7, 7, 6}, []int{1, 1, 6, 16}, 1, false, false},
+		{"512->512 (XLA's form is faster)", []int{2, 4, 4, 512}, []int{3, 3, 512, 512}, 1, false, false},
 	} {
 		x, k := randTensor(c.x...), randTensor(c.k...)
 		fn := func(x, k *Node) []*Node {
