@@ -77,15 +77,15 @@ func runDoctor(args []string, stdout io.Writer) error {
 			convs = "XLA's own (%s=0)"
 		}
 		fmt.Fprintf(stdout, "convs:     "+convs+"\n", backend.OneDNNEnvVar)
-		switch on, err := c.KernelGrad(); {
+		switch on, err := c.CPUKernels(); {
 		case on:
-			fmt.Fprintf(stdout, "           kernel gradients: vggkit's AVX-512 kernel (%s=0: XLA's own)\n", backend.KernelGradEnvVar)
+			fmt.Fprintf(stdout, "           kernel gradients, and convolutions on maps up to 8x8: vggkit's AVX-512 kernels (%s=0: XLA's own)\n", backend.CPUKernelsEnvVar)
 		case err != nil:
-			fmt.Fprintf(stdout, "           kernel gradients: XLA's own (vggkit's kernel could not be registered: %v)\n", err)
-		case os.Getenv(backend.KernelGradEnvVar) == "0":
-			fmt.Fprintf(stdout, "           kernel gradients: XLA's own (%s=0)\n", backend.KernelGradEnvVar)
+			fmt.Fprintf(stdout, "           kernel gradients: XLA's own (vggkit's kernels could not be registered: %v)\n", err)
+		case os.Getenv(backend.CPUKernelsEnvVar) == "0":
+			fmt.Fprintf(stdout, "           kernel gradients: XLA's own (%s=0)\n", backend.CPUKernelsEnvVar)
 		default:
-			fmt.Fprintln(stdout, "           kernel gradients: XLA's own (vggkit's kernel needs AVX-512F)")
+			fmt.Fprintln(stdout, "           kernel gradients: XLA's own (vggkit's kernels need AVX-512F)")
 		}
 	}
 	for d := range c.Backend.NumDevices() {

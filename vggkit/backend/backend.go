@@ -186,45 +186,53 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 		s.SetCPUConvolutionWithOneDNN(os.Getenv(OneDNNEnvVar) != "0")
 	}
 	if s, ok := b.(convKernelGradients); ok && err == nil && platformOf(cfg) == "cpu" &&
-		os.Getenv(KernelGradEnvVar) != "0" && cpukernels.KernelGradSupported() {
+		os.Getenv(CPUKernelsEnvVar) != "0" && cpukernels.KernelGradSupported() {
 		kernelGradOnce.Do(func() {
 			kernelGradErr = s.SetCPUConvKernelGradient(cpukernels.KernelGradTarget, cpukernels.KernelGradHandler(), cpukernels.KernelGradFits)
+			if kernelGradErr == nil {
+				kernelGradErr = s.SetCPUConvolution(cpukernels.ConvTarget, cpukernels.ConvTransposedTarget,
+					cpukernels.ConvHandler(false), cpukernels.ConvHandler(true), cpukernels.ConvFits)
+			}
 			if kernelGradErr == nil {
 				kernelGradErr = cpukernels.CheckRegistered()
 			}
 		})
-		// XLA's registry is process-wide: backends made after the first only emit the call.
-		// If registering failed, none emits it (XLA's own form); doctor says why.
-		target := cpukernels.KernelGradTarget
+		// XLA's registry is process-wide: backends made after the first only emit the calls.
+		// If registering failed, none emits them (XLA's own form); doctor says why.
+		target, conv, convT := cpukernels.KernelGradTarget, cpukernels.ConvTarget, cpukernels.ConvTransposedTarget
 		if kernelGradErr != nil {
-			target = ""
+			target, conv, convT = "", "", ""
 		}
-		err = s.SetCPUConvKernelGradient(target, nil, cpukernels.KernelGradFits)
+		if err = s.SetCPUConvKernelGradient(target, nil, cpukernels.KernelGradFits); err == nil {
+			err = s.SetCPUConvolution(conv, convT, nil, nil, cpukernels.ConvFits)
+		}
 	}
 	return b, err
 }
 
-// convKernelGradients is the second switch of third_party/go-xla's patch: convolution
-// kernel gradients as a custom call to vggkit's own kernel (vggkit/cpukernels), 2.6x
-// faster than XLA's form at 96 px, width 1/4 (bench/convops). By interface for the same
-// reason as oneDNNConvolutions.
+// convKernelGradients is the second switch of third_party/go-xla's patch: custom calls to
+// vggkit's own AVX-512 kernels (vggkit/cpukernels) for convolution kernel gradients (2.6x
+// faster than XLA's form at 96 px, width 1/4) and for convolutions on maps of 8x8 and
+// below (1.2-1.8x faster than XLA's and oneDNN's there); bench/convops. By interface for
+// the same reason as oneDNNConvolutions.
 type convKernelGradients interface {
 	SetCPUConvKernelGradient(target string, handler unsafe.Pointer, fits func(x, dy []int) bool) error
 	CPUConvKernelGradient() string
+	SetCPUConvolution(target, targetTransposed string, handler, handlerTransposed unsafe.Pointer, fits func(x, y []int) bool) error
+	CPUConvolution() (target, targetTransposed string)
 }
 
-// KernelGradEnvVar set to 0 keeps XLA's own convolution kernel gradients.
-const KernelGradEnvVar = "VGGKIT_KERNELGRAD"
+// CPUKernelsEnvVar set to 0 keeps XLA's (and oneDNN's) convolutions: no vggkit kernels.
+const CPUKernelsEnvVar = "VGGKIT_CPUKERNELS"
 
 var (
 	kernelGradOnce sync.Once
 	kernelGradErr  error
 )
 
-// KernelGrad reports whether this backend computes convolution kernel gradients with
-// vggkit's own CPU kernel (XLA CPU on an AVX-512 machine, unless VGGKIT_KERNELGRAD=0), and
-// why not when registering it failed.
-func (c *Choice) KernelGrad() (bool, error) {
+// CPUKernels reports whether this backend runs vggkit's own CPU kernels (XLA CPU on an
+// AVX-512 machine, unless VGGKIT_CPUKERNELS=0), and why not when registering them failed.
+func (c *Choice) CPUKernels() (bool, error) {
 	s, ok := c.Backend.(convKernelGradients)
 	return ok && s.CPUConvKernelGradient() != "", kernelGradErr
 }

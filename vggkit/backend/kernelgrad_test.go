@@ -4,61 +4,86 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gomlx/go-xla/compute/xla"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/vggkit/vggkit/vggkit/cpukernels"
 )
 
-// On an AVX-512 machine, XLA CPU computes convolution kernel gradients with vggkit's kernel,
-// unless VGGKIT_KERNELGRAD=0.
-func TestKernelGradOnByDefaultOnXLACPU(t *testing.T) {
+// On an AVX-512 machine, XLA CPU runs vggkit's kernels, unless VGGKIT_CPUKERNELS=0.
+func TestCPUKernelsOnByDefaultOnXLACPU(t *testing.T) {
 	xb := xlaCPU(t)
 	if !cpukernels.KernelGradSupported() {
 		if xb.CPUConvKernelGradient() != "" {
 			t.Fatal("kernel-gradient custom call set on a CPU without AVX-512F")
 		}
-		t.Skip("no AVX-512F: XLA's own kernel gradients")
+		t.Skip("no AVX-512F: XLA's own convolutions")
 	}
 	if got := xb.CPUConvKernelGradient(); got != cpukernels.KernelGradTarget {
 		t.Fatalf("kernel-gradient target %q, want %q", got, cpukernels.KernelGradTarget)
 	}
-	if c, _ := New(); func() bool { on, err := c.KernelGrad(); return !on || err != nil }() {
-		t.Error("Choice.KernelGrad false on XLA CPU")
+	if a, b := xb.CPUConvolution(); a != cpukernels.ConvTarget || b != cpukernels.ConvTransposedTarget {
+		t.Fatalf("convolution targets %q, %q", a, b)
 	}
-	t.Setenv(KernelGradEnvVar, "0")
-	if xlaCPU(t).CPUConvKernelGradient() != "" {
-		t.Errorf("%s=0 did not keep XLA's own kernel gradients", KernelGradEnvVar)
+	if c, _ := New(); func() bool { on, err := c.CPUKernels(); return !on || err != nil }() {
+		t.Error("Choice.CPUKernels false on XLA CPU")
+	}
+	t.Setenv(CPUKernelsEnvVar, "0")
+	xb = xlaCPU(t)
+	if a, _ := xb.CPUConvolution(); xb.CPUConvKernelGradient() != "" || a != "" {
+		t.Errorf("%s=0 did not keep XLA's own convolutions", CPUKernelsEnvVar)
 	}
 	t.Setenv(EnvVar, "go")
-	if c, _ := New(); func() bool { on, _ := c.KernelGrad(); return on }() {
-		t.Error("Choice.KernelGrad true on the pure-Go backend")
+	if c, _ := New(); func() bool { on, _ := c.CPUKernels(); return on }() {
+		t.Error("Choice.CPUKernels true on the pure-Go backend")
 	}
 }
 
-// The custom call must give the kernel gradient XLA gives (and leave the other gradient
-// and convolutions alone): "same" 3x3 convolutions on VGG-like shapes, a valid (unpadded)
-// one, and ones it must leave to XLA (strided, 8 output channels, 1x1, 512x512 channels).
-func TestKernelGradMatchesXLA(t *testing.T) {
+// setCPUKernels turns vggkit's kernels on or off on xb.
+func setCPUKernels(t *testing.T, xb *xla.Backend, on bool) {
+	t.Helper()
+	grad, conv, convT := "", "", ""
+	if on {
+		grad, conv, convT = cpukernels.KernelGradTarget, cpukernels.ConvTarget, cpukernels.ConvTransposedTarget
+	}
+	if err := xb.SetCPUConvKernelGradient(grad, nil, cpukernels.KernelGradFits); err != nil {
+		t.Fatal(err)
+	}
+	if err := xb.SetCPUConvolution(conv, convT, nil, nil, cpukernels.ConvFits); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The custom calls must give what XLA gives, for the output and both gradients, and be
+// used exactly where they should: the kernel gradient of "same" and valid 3x3 convolutions
+// with output channels in 16s (up to 256x256 channel pairs), the convolution and its input
+// gradient on maps up to 8x8 with output channels in 64s; not strided convolutions, nor 1x1
+// kernel gradients.
+func TestCPUKernelsMatchXLA(t *testing.T) {
 	xb := xlaCPU(t)
 	if xb.CPUConvKernelGradient() == "" {
-		t.Skip("kernel-gradient custom call not in use (no AVX-512F)")
+		t.Skip("vggkit's kernels not in use (no AVX-512F)")
 	}
+	defer setCPUKernels(t, xb, true)
 	type conv struct {
 		name   string
 		x, k   []int
 		stride int
 		valid  bool
-		custom bool // whether the custom call should take the kernel gradient
+		custom [3]bool // output, input gradient, kernel gradient: whether a vggkit kernel computes it
 	}
 	for _, c := range []conv{
-		{"3x3 same, 3->16", []int{4, 12, 12, 3}, []int{3, 3, 3, 16}, 1, false, true},
-		{"3x3 same, 40->64", []int{3, 9, 7, 40}, []int{3, 3, 40, 64}, 1, false, true},
-		{"3x3 same, 2x2 map", []int{8, 2, 2, 32}, []int{3, 3, 32, 32}, 1, false, true},
-		{"3x3 valid", []int{2, 8, 8, 16}, []int{3, 3, 16, 16}, 1, true, true},
-		{"3x3 stride 2", []int{2, 13, 13, 16}, []int{3, 3, 16, 16}, 2, false, false},
-		{"8 output channels", []int{2, 6, 6, 8}, []int{3, 3, 8, 8}, 1, false, false},
-		{"1x1", []int{2, 7, 7, 6}, []int{1, 1, 6, 16}, 1, false, false},
-		{"512->512 (XLA's form is faster)", []int{2, 4, 4, 512}, []int{3, 3, 512, 512}, 1, false, false},
+		{"3x3 same, 3->16", []int{4, 12, 12, 3}, []int{3, 3, 3, 16}, 1, false, [3]bool{false, false, true}},
+		{"3x3 same, 40->64 on 9x9", []int{3, 9, 9, 40}, []int{3, 3, 40, 64}, 1, false, [3]bool{false, false, true}},
+		{"3x3 same, 40->64 on 8x7", []int{3, 8, 7, 40}, []int{3, 3, 40, 64}, 1, false, [3]bool{true, false, true}},
+		{"3x3 same, 64->64 on 8x8", []int{3, 8, 8, 64}, []int{3, 3, 64, 64}, 1, false, [3]bool{true, true, true}},
+		{"3x3 same, 32->128 on 4x4", []int{5, 4, 4, 32}, []int{3, 3, 32, 128}, 1, false, [3]bool{true, false, true}},
+		{"3x3 same, 2x2 map", []int{8, 2, 2, 32}, []int{3, 3, 32, 32}, 1, false, [3]bool{false, false, true}},
+		{"3x3 valid", []int{2, 8, 8, 16}, []int{3, 3, 16, 16}, 1, true, [3]bool{false, false, true}},
+		{"3x3 stride 2", []int{2, 13, 13, 16}, []int{3, 3, 16, 16}, 2, false, [3]bool{false, false, false}},
+		{"8 output channels", []int{2, 6, 6, 8}, []int{3, 3, 8, 8}, 1, false, [3]bool{false, false, false}},
+		{"1x1", []int{2, 9, 9, 6}, []int{1, 1, 6, 16}, 1, false, [3]bool{false, false, false}},
+		{"512->512 on 4x4", []int{2, 4, 4, 512}, []int{3, 3, 512, 512}, 1, false, [3]bool{true, true, false}},
 	} {
 		x, k := randTensor(c.x...), randTensor(c.k...)
 		fn := func(x, k *Node) []*Node {
@@ -73,10 +98,8 @@ func TestKernelGradMatchesXLA(t *testing.T) {
 			return []*Node{y, g[0], g[1]}
 		}
 		var outs [2][][]float32
-		for i, target := range []string{"", cpukernels.KernelGradTarget} {
-			if err := xb.SetCPUConvKernelGradient(target, nil, cpukernels.KernelGradFits); err != nil {
-				t.Fatal(err)
-			}
+		for i, on := range []bool{false, true} {
+			setCPUKernels(t, xb, on)
 			for _, r := range MustNewExec(xb, fn).MustExec(x, k) {
 				outs[i] = append(outs[i], tensors.MustCopyFlatData[float32](r))
 			}
@@ -88,13 +111,17 @@ func TestKernelGradMatchesXLA(t *testing.T) {
 				diff = math.Max(diff, math.Abs(float64(a[i]-b[i])))
 				scale = math.Max(scale, math.Abs(float64(a[i])))
 			}
-			if diff > 1e-5*scale+1e-6 {
+			// float32 sums of up to 4608 products, in another order: a few ulps of the largest.
+			if diff > 3e-5*scale+1e-6 {
 				t.Errorf("%s: %s differs by %g (largest value %g)", c.name, what, diff, scale)
 			}
-			// The kernel sums in another order than XLA: a bitwise-equal kernel gradient
-			// means the custom call did not run, unequal means it ran.
-			if what == "kernel gradient" && (diff != 0) != c.custom {
-				t.Errorf("%s: custom call used = %v, want %v", c.name, diff != 0, c.custom)
+			// The kernels sum in another order than XLA: a bitwise-equal result means XLA
+			// computed it, an unequal one that a vggkit kernel did. (The output feeds the
+			// gradients, so they differ whenever it does: checked only where it does not.)
+			if j == 0 || !c.custom[0] {
+				if (diff != 0) != c.custom[j] {
+					t.Errorf("%s: %s by a vggkit kernel = %v, want %v", c.name, what, diff != 0, c.custom[j])
+				}
 			}
 		}
 	}

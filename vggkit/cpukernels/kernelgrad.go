@@ -47,7 +47,7 @@ func CheckRegistered() error {
 // KernelGradFits says whether the kernel takes x [N,H,W,C] and dy [N,Ho,Wo,K] (the
 // backend keeps XLA's form for the others): K a multiple of 16, one AVX-512 vector, and at
 // most 256x256 channel pairs. Above that (VGG's 512-channel layers) XLA's own form was as
-// fast or up to 1.3x faster (bench/convops -wgrad-only, VGGKIT_KERNELGRAD=0 against 1),
+// fast or up to 1.3x faster (bench/convops -wgrad-only, VGGKIT_CPUKERNELS=0 against 1),
 // where this kernel re-reads dy once per few input channels.
 func KernelGradFits(x, dy []int) bool {
 	return len(x) == 4 && len(dy) == 4 && dy[3]%16 == 0 && x[3]*dy[3] <= maxChannelPairs

@@ -21,4 +21,15 @@ void* vggkit_kernel_grad_ffi_handler(void);
 // failed registrations, so this is how the caller learns of one.
 int vggkit_kernel_grad_ffi_framework(int* major, int* minor);
 
+// y [N][Ho][Wo][K] = stride-1 convolution of x [N][H][W][C] with padding (ph, pw) and w
+// [KH][KW][C][K], or w [KH][KW][K][C] when transposed (an input gradient's kernel).
+// K a multiple of 64. threads <= 0: one per CPU. NULL, or why not.
+const char* vggkit_conv_fwd(const float* x, const float* w, float* y, int64_t N, int64_t H, int64_t W,
+                            int64_t C, int64_t Ho, int64_t Wo, int64_t K, int64_t KH, int64_t KW,
+                            int64_t ph, int64_t pw, int transposed, int threads);
+
+// The typed XLA FFI handlers that call vggkit_conv_fwd, with w [KH,KW,C,K] (transposed = 0)
+// or [KH,KW,K,C] (1).
+void* vggkit_conv_ffi_handler(int transposed);
+
 #endif

@@ -36,6 +36,11 @@ type Backend struct {
 	// custom call that computes convolution kernel gradients; "" keeps XLA's form.
 	cpuConvKernelGradTarget string
 	cpuConvKernelGradFits   func(x, dy []int) bool
+
+	// cpuConvTargets (vggkit patch, kernelgrad_conv.go) name the typed-FFI custom calls
+	// for forward-form convolutions (HWIO kernel, then HWOI); "" keeps XLA's form.
+	cpuConvTargets [2]string
+	cpuConvFits    func(x, y []int) bool
 }
 
 // Compile-time check:

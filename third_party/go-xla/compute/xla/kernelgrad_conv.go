@@ -90,3 +90,88 @@ func (f *Function) kernelGradCall(input, kernel *Node, conv *stablehlo.Value, ax
 	}
 	return outs[0], nil
 }
+
+// SetCPUConvolution registers handler and handlerTransposed (XLA_FFI_Handler*; nil:
+// registered before) as the custom-call targets `target` and `targetTransposed` on
+// platform "host", and from then on emits as those calls the f32 2D convolutions of the
+// forward form: x [N,H,W,C] with a kernel [KH,KW,C,K] (target) or [KH,KW,K,C]
+// (targetTransposed: GoMLX's input gradient, whose kernel is the reversed original with
+// its channel axes swapped), giving [N,Ho,Wo,K], stride 1, undilated, symmetric padding
+// (which the handler infers from the shapes). fits(x, y) narrows the shapes (nil: all).
+func (backend *Backend) SetCPUConvolution(target, targetTransposed string, handler, handlerTransposed unsafe.Pointer,
+	fits func(x, y []int) bool) error {
+	for _, h := range []struct {
+		target  string
+		handler unsafe.Pointer
+	}{{target, handler}, {targetTransposed, handlerTransposed}} {
+		if h.handler != nil {
+			if err := backend.plugin.RegisterFFIHandler(h.target, "host", h.handler); err != nil {
+				return err
+			}
+		}
+	}
+	backend.cpuConvTargets = [2]string{target, targetTransposed}
+	backend.cpuConvFits = fits
+	return nil
+}
+
+// CPUConvolution returns the targets set by SetCPUConvolution, or "".
+func (backend *Backend) CPUConvolution() (target, targetTransposed string) {
+	return backend.cpuConvTargets[0], backend.cpuConvTargets[1]
+}
+
+// convCall returns the convolution as the custom call set by SetCPUConvolution, or nil
+// when none is set or the convolution does not have that form.
+func (f *Function) convCall(input, kernel *Node, conv *stablehlo.Value, axes compute.ConvolveAxesConfig,
+	strides []int, paddings [][2]int, inputDilations, kernelDilations []int, channelGroupCount, batchGroupCount int) (*stablehlo.Value, error) {
+	targets := f.builder.backend.cpuConvTargets
+	if targets[0] == "" || input.shape.Rank() != 4 || input.shape.DType != dtypes.Float32 ||
+		kernel.shape.DType != dtypes.Float32 || channelGroupCount != 1 || batchGroupCount != 1 {
+		return nil, nil
+	}
+	is := func(got []int, want ...int) bool {
+		if len(got) != len(want) {
+			return false
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				return false
+			}
+		}
+		return true
+	}
+	if axes.InputBatch != 0 || axes.InputChannels != 3 || !is(axes.InputSpatial, 1, 2) ||
+		axes.OutputBatch != 0 || axes.OutputChannels != 3 || !is(axes.OutputSpatial, 1, 2) ||
+		!is(axes.KernelSpatial, 0, 1) || !is(strides, 1, 1) || !is(inputDilations, 1, 1) || !is(kernelDilations, 1, 1) {
+		return nil, nil
+	}
+	target := ""
+	switch {
+	case axes.KernelInputChannels == 2 && axes.KernelOutputChannels == 3:
+		target = targets[0]
+	case axes.KernelInputChannels == 3 && axes.KernelOutputChannels == 2:
+		target = targets[1]
+	default:
+		return nil, nil
+	}
+	out := conv.Shape()
+	x, k := input.shape.Dimensions, kernel.shape.Dimensions
+	if out.Rank() != 4 || x[0] == 0 || out.Dimensions[0] != x[0] {
+		return nil, nil
+	}
+	for i := range 2 {
+		if paddings[i][0] != paddings[i][1] || paddings[i][0] < 0 ||
+			out.Dimensions[1+i] != x[1+i]+2*paddings[i][0]-k[i]+1 {
+			return nil, nil
+		}
+	}
+	if fits := f.builder.backend.cpuConvFits; fits != nil && !fits(x, out.Dimensions) {
+		return nil, nil
+	}
+	outs, err := stablehlo.CustomCallTypedFFI(target, []*stablehlo.Value{input.value, kernel.value},
+		[]stablehloshapes.Shape{out})
+	if err != nil {
+		return nil, errors.WithMessagef(err, "convolution custom call %q", target)
+	}
+	return outs[0], nil
+}

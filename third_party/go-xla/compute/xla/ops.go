@@ -610,8 +610,15 @@ func (f *Function) ConvGeneral(input, kernel compute.Value,
 	}
 	// vggkit patch: oneDNN's convolution on XLA CPU (the unused convolution above is
 	// dropped by XLA).
-	// And the kernel gradient through the program's own custom call (kernelgrad_conv.go).
+	// And the program's own custom calls (kernelgrad_conv.go): kernel gradients, then
+	// forward-form convolutions.
 	if custom, err := f.kernelGradCall(inputN, kernelN, output, axes, strides, paddings,
+		inputDilations, kernelDilations, channelGroupCount, batchGroupCount); err != nil {
+		return nil, err
+	} else if custom != nil {
+		return f.newNode(custom), nil
+	}
+	if custom, err := f.convCall(inputN, kernelN, output, axes, strides, paddings,
 		inputDilations, kernelDilations, channelGroupCount, batchGroupCount); err != nil {
 		return nil, err
 	} else if custom != nil {
