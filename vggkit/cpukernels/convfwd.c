@@ -11,7 +11,7 @@
 // channels, packed so each block stays in L1 while every pixel passes over it. Pixels run
 // over the whole batch as one list, split among threads.
 
-#include "kernelgrad.h"
+#include "kernels.h"
 
 #include <immintrin.h>
 #include <pthread.h>

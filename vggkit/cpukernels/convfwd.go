@@ -1,7 +1,7 @@
 package cpukernels
 
 /*
-#include "kernelgrad.h"
+#include "kernels.h"
 */
 import "C"
 

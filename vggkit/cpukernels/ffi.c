@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "kernelgrad.h"
+#include "kernels.h"
 #include "xla/ffi/api/c_api.h"
 
 // The XLA FFI version of the framework that last registered a handler (-1: none yet).

@@ -9,7 +9,7 @@
 // feeds 24 FMAs and the accumulators leave the registers once per block. Images are split
 // among threads, each with its own partial sum, added at the end.
 
-#include "kernelgrad.h"
+#include "kernels.h"
 
 #include <immintrin.h>
 #include <pthread.h>

@@ -1,16 +1,21 @@
-// Package cpukernels holds vggkit's own CPU kernels, called from XLA programs as typed
-// FFI custom calls.
+// Package cpukernels holds vggkit's own CPU kernels (AVX-512, in C), which XLA programs
+// call as typed FFI custom calls (third_party/go-xla's patch emits them; vggkit/backend
+// registers them):
 //
-// The kernel gradient of a convolution is the one kernel so far: XLA CPU lowers it to two
-// transposes and a convolution whose window is the whole feature map, which was 2.5-4x
-// slower than PyTorch's oneDNN kernel on VGG's large early maps with few channels
-// (bench/convops). The kernel here (AVX-512, kernelgrad.c) computes it directly.
+//   - the kernel gradient of a 3x3 convolution (kernelgrad.c): XLA CPU lowers it to two
+//     transposes and a convolution whose window is the whole feature map, 2.5-4x slower
+//     than PyTorch's oneDNN kernel on VGG's large early maps with few channels;
+//   - the convolution itself on maps of 8x8 and below (convfwd.c), forward and input
+//     gradient: there XLA CPU's own convolution and its oneDNN custom call were 1.3-1.8x
+//     slower than PyTorch.
+//
+// (bench/convops.) ffi.c holds the handlers XLA calls.
 package cpukernels
 
 /*
 #cgo CFLAGS: -O3 -I${SRCDIR}/../../third_party/xla-ffi
 #cgo LDFLAGS: -lpthread
-#include "kernelgrad.h"
+#include "kernels.h"
 #include "xla/ffi/api/c_api.h"
 */
 import "C"

@@ -1,5 +1,5 @@
-#ifndef VGGKIT_KERNELGRAD_H_
-#define VGGKIT_KERNELGRAD_H_
+#ifndef VGGKIT_CPUKERNELS_KERNELS_H_
+#define VGGKIT_CPUKERNELS_KERNELS_H_
 
 #include <stdint.h>
 
