@@ -30,14 +30,21 @@ typedef struct {
   int64_t Hp, Wp, C, Ho, Wo, K, KH, KW;
   int transposed;
   const struct cf_tilespec* tiles;  // this thread's: [p0, p1) index tiles here
+  const struct cf_class* classes;
 } cf_job;
 
 // A tile: up to PT output pixels (flat indices into N*Ho*Wo) whose windows have the same
 // taps inside the map, i in [i0, i1) and j in [j0, j1): the taps that fall on padding are
 // skipped (on 4x4 maps they are 31 % of the work, on 2x2 maps 56 %).
 struct cf_tilespec {
-  int64_t pix[PT];
-  int8_t n, i0, i1, j0, j1;
+  int64_t xoff[PT], yoff[PT];  // the pixels' window corners in xp, and their offsets in y
+  int32_t n, cls;              // pixels; index of their taps in the plan's classes
+};
+
+// The taps of a class of pixels: offsets of each tap's input in xp (from the window corner)
+// and the tap's index in the kernel.
+struct cf_class {
+  int64_t nt, toff[64], tidx[64];
 };
 
 // Tile of P pixels x 64 output channels over one block of cb input channels: adds to y
@@ -113,20 +120,14 @@ static void* cf_run(void* arg) {
       cf_pack(wb, a->w, ntaps, a->C, a->K, k0, c0, cb, a->transposed);
       for (int64_t ti = a->p0; ti < a->p1; ti++) {
         const struct cf_tilespec* tl = &a->tiles[ti];
+        const struct cf_class* cl = &a->classes[tl->cls];
         const float* xb[PT];
         float* yb[PT];
         for (int q = 0; q < tl->n; q++) {
-          int64_t pix = tl->pix[q], n = pix / (a->Ho * a->Wo), r = pix % (a->Ho * a->Wo);
-          xb[q] = a->xp + ((n * a->Hp + r / a->Wo) * a->Wp + r % a->Wo) * a->C + c0;
-          yb[q] = a->y + pix * a->K + k0;
+          xb[q] = a->xp + tl->xoff[q] + c0;
+          yb[q] = a->y + tl->yoff[q] + k0;
         }
-        int64_t toff[64], tidx[64], nt = 0;
-        for (int64_t i = tl->i0; i < tl->i1; i++)
-          for (int64_t j = tl->j0; j < tl->j1; j++) {
-            toff[nt] = (i * a->Wp + j) * a->C;
-            tidx[nt++] = i * a->KW + j;
-          }
-        cf_tiles[tl->n](xb, wb, yb, toff, tidx, nt, cb, c0 == 0);
+        cf_tiles[tl->n](xb, wb, yb, cl->toff, cl->tidx, cl->nt, cb, c0 == 0);
       }
     }
   }
@@ -142,12 +143,16 @@ static void cf_valid(int64_t o, int64_t h, int64_t k, int64_t p, int64_t* lo, in
   if (*hi < *lo) *hi = *lo;
 }
 
-// Groups the output pixels by the taps that reach into the map, in tiles of up to PT.
-// Returns the number of tiles written to tiles (room for M + 9 * 9 groups).
-static int64_t cf_plan(struct cf_tilespec* tiles, int64_t N, int64_t H, int64_t W, int64_t Ho,
-                       int64_t Wo, int64_t KH, int64_t KW, int64_t ph, int64_t pw) {
-  int64_t nt = 0;
-  // Rows (columns) with the same valid taps form runs; each pair of runs is one group.
+// Groups the output pixels by the taps that reach into the map (one class per group), in
+// tiles of up to PT, with the pixels' offsets worked out once per call. Returns the number
+// of tiles written to tiles (room for M + CF_MAX_CLASSES); classes gets up to
+// CF_MAX_CLASSES.
+#define CF_MAX_CLASSES 64  // runs of rows (columns) with the same taps: at most 2*KH-1 (KW)
+static int64_t cf_plan(struct cf_tilespec* tiles, struct cf_class* classes, int64_t N, int64_t H,
+                       int64_t W, int64_t Ho, int64_t Wo, int64_t KH, int64_t KW, int64_t ph,
+                       int64_t pw, int64_t C, int64_t K) {
+  const int64_t Hp = H + 2 * ph, Wp = W + 2 * pw;
+  int64_t nt = 0, ncls = 0;
   for (int64_t oy0 = 0; oy0 < Ho;) {
     int64_t ilo, ihi, oy1 = oy0 + 1, a, b;
     cf_valid(oy0, H, KH, ph, &ilo, &ihi);
@@ -156,11 +161,20 @@ static int64_t cf_plan(struct cf_tilespec* tiles, int64_t N, int64_t H, int64_t 
       int64_t jlo, jhi, ox1 = ox0 + 1;
       cf_valid(ox0, W, KW, pw, &jlo, &jhi);
       while (ox1 < Wo && (cf_valid(ox1, W, KW, pw, &a, &b), a == jlo && b == jhi)) ox1++;
-      struct cf_tilespec cur = {.n = 0, .i0 = ilo, .i1 = ihi, .j0 = jlo, .j1 = jhi};
+      struct cf_class* cl = &classes[ncls];
+      cl->nt = 0;
+      for (int64_t i = ilo; i < ihi; i++)
+        for (int64_t j = jlo; j < jhi; j++) {
+          cl->toff[cl->nt] = (i * Wp + j) * C;
+          cl->tidx[cl->nt++] = i * KW + j;
+        }
+      struct cf_tilespec cur = {.n = 0, .cls = (int32_t)ncls};
+      ncls++;
       for (int64_t n = 0; n < N; n++)
         for (int64_t oy = oy0; oy < oy1; oy++)
           for (int64_t ox = ox0; ox < ox1; ox++) {
-            cur.pix[cur.n++] = (n * Ho + oy) * Wo + ox;
+            cur.xoff[cur.n] = ((n * Hp + oy) * Wp + ox) * C;
+            cur.yoff[cur.n++] = ((n * Ho + oy) * Wo + ox) * K;
             if (cur.n == PT) {
               tiles[nt++] = cur;
               cur.n = 0;
@@ -186,7 +200,7 @@ const char* vggkit_conv_fwd(const float* x, const float* w, float* y, int64_t N,
                             int64_t C, int64_t Ho, int64_t Wo, int64_t K, int64_t KH, int64_t KW,
                             int64_t ph, int64_t pw, int transposed, int threads) {
   if (K % 64 != 0) return "output channels must be a multiple of 64";
-  if (KH * KW > 64) return "kernel larger than 64 taps";
+  if (KH * KW > 64 || KH > 16 || KW > 16) return "kernel larger than 64 taps or 16 wide";
   if (ph < 0 || pw < 0 || Ho != H + 2 * ph - KH + 1 || Wo != W + 2 * pw - KW + 1)
     return "shapes do not match a stride-1 convolution with this padding";
   const int64_t Hp = H + 2 * ph, Wp = W + 2 * pw;
@@ -199,12 +213,15 @@ const char* vggkit_conv_fwd(const float* x, const float* w, float* y, int64_t N,
       memcpy(xp + ((n * Hp + iy + ph) * Wp + pw) * C, x + (n * H + iy) * W * C,
              (size_t)(W * C) * sizeof(float));
   const int64_t M = N * Ho * Wo;
-  struct cf_tilespec* tiles = malloc((size_t)(M + KH * KH * KW * KW) * sizeof(*tiles));
-  if (tiles == NULL) {
+  struct cf_tilespec* tiles = malloc((size_t)(M + CF_MAX_CLASSES) * sizeof(*tiles));
+  struct cf_class* classes = malloc(CF_MAX_CLASSES * sizeof(*classes));
+  if (tiles == NULL || classes == NULL) {
     free(xp);
+    free(tiles);
+    free(classes);
     return "out of memory";
   }
-  const int64_t ntiles = cf_plan(tiles, N, H, W, Ho, Wo, KH, KW, ph, pw);
+  const int64_t ntiles = cf_plan(tiles, classes, N, H, W, Ho, Wo, KH, KW, ph, pw, C, K);
   if (threads <= 0) threads = cf_cpus();
   if (threads > CF_MAX_THREADS) threads = CF_MAX_THREADS;
   if (threads > ntiles) threads = (int)ntiles;
@@ -214,7 +231,7 @@ const char* vggkit_conv_fwd(const float* x, const float* w, float* y, int64_t N,
   int started[CF_MAX_THREADS] = {0};
   for (int t = 0; t < threads; t++) {
     jobs[t] = (cf_job){xp, w, y, ntiles * t / threads, ntiles * (t + 1) / threads, Hp, Wp, C, Ho, Wo,
-                       K, KH, KW, transposed, tiles};
+                       K, KH, KW, transposed, tiles, classes};
     if (t > 0) started[t] = pthread_create(&tids[t], NULL, cf_run, &jobs[t]) == 0;
   }
   int failed = cf_run(&jobs[0]) != NULL;
@@ -228,5 +245,6 @@ const char* vggkit_conv_fwd(const float* x, const float* w, float* y, int64_t N,
   }
   free(xp);
   free(tiles);
+  free(classes);
   return failed ? "out of memory" : NULL;
 }
