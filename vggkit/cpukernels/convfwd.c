@@ -92,6 +92,18 @@ typedef void cf_fn(const float* const*, const float*, float* const*, const int64
                    int64_t, int64_t, int);
 static cf_fn* const cf_tiles[PT + 1] = {0, cf_tile_1, cf_tile_2, cf_tile_3, cf_tile_4, cf_tile_5, cf_tile_6};
 
+// dst[c][kk] = src[kk * C + c] for kk < 64, c < cb: 16 rows at a time with one gather
+// each (scalar copies made the transposed pack 2x the plain one, 17 % of a 4x4 input
+// gradient).
+__attribute__((target("avx512f"))) static void cf_pack_transposed(float* dst, const float* src,
+                                                                  int64_t C, int64_t cb) {
+  const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                          _mm512_set1_epi32((int)C));
+  for (int64_t c = 0; c < cb; c++)
+    for (int64_t kk = 0; kk < 64; kk += 16)
+      _mm512_store_ps(dst + c * 64 + kk, _mm512_i32gather_ps(rows, src + kk * C + c, 4));
+}
+
 // Packs the kernel block (output channels k0..k0+63, input channels c0..c0+cb-1) as
 // wb[tap][c][64], from w [tap][C][K] or, transposed, [tap][K][C].
 static void cf_pack(float* wb, const float* w, int64_t ntaps, int64_t C, int64_t K, int64_t k0,
@@ -101,10 +113,7 @@ static void cf_pack(float* wb, const float* w, int64_t ntaps, int64_t C, int64_t
     if (!transposed) {
       for (int64_t c = 0; c < cb; c++) memcpy(dst + c * 64, w + (t * C + c0 + c) * K + k0, 64 * sizeof(float));
     } else {
-      for (int64_t kk = 0; kk < 64; kk++) {
-        const float* src = w + (t * K + k0 + kk) * C + c0;
-        for (int64_t c = 0; c < cb; c++) dst[c * 64 + kk] = src[c];
-      }
+      cf_pack_transposed(dst, w + (t * K + k0) * C + c0, C, cb);
     }
   }
 }
