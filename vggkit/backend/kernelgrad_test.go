@@ -1,7 +1,6 @@
 package backend
 
 import (
-	"math"
 	"testing"
 
 	"github.com/gomlx/go-xla/compute/xla"
@@ -105,12 +104,7 @@ func TestCPUKernelsMatchXLA(t *testing.T) {
 			}
 		}
 		for j, what := range []string{"output", "input gradient", "kernel gradient"} {
-			a, b := outs[0][j], outs[1][j]
-			var diff, scale float64
-			for i := range a {
-				diff = math.Max(diff, math.Abs(float64(a[i]-b[i])))
-				scale = math.Max(scale, math.Abs(float64(a[i])))
-			}
+			diff, scale := maxDiff(outs[0][j], outs[1][j])
 			// float32 sums of up to 4608 products, in another order: a few ulps of the largest.
 			if diff > 3e-5*scale+1e-6 {
 				t.Errorf("%s: %s differs by %g (largest value %g)", c.name, what, diff, scale)

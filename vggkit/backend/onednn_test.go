@@ -85,12 +85,7 @@ func TestOneDNNConvolutionsMatchXLA(t *testing.T) {
 		}
 		xb.CPUConvolutionWithOneDNN = true
 		for j, what := range []string{"output", "input gradient", "kernel gradient"} {
-			a, b := outs[0][j], outs[1][j]
-			var diff, scale float64
-			for i := range a {
-				diff = math.Max(diff, math.Abs(float64(a[i]-b[i])))
-				scale = math.Max(scale, math.Abs(float64(a[i])))
-			}
+			diff, scale := maxDiff(outs[0][j], outs[1][j])
 			if diff > 1e-5*scale+1e-6 {
 				t.Errorf("%s: %s differs by %g (largest value %g)", c.name, what, diff, scale)
 			}
@@ -101,6 +96,15 @@ func TestOneDNNConvolutionsMatchXLA(t *testing.T) {
 			}
 		}
 	}
+}
+
+// maxDiff returns the largest absolute difference between a and b, and the largest |a|.
+func maxDiff(a, b []float32) (diff, scale float64) {
+	for i := range a {
+		diff = math.Max(diff, math.Abs(float64(a[i]-b[i])))
+		scale = math.Max(scale, math.Abs(float64(a[i])))
+	}
+	return diff, scale
 }
 
 func randTensor(dims ...int) *tensors.Tensor {
