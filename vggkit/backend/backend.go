@@ -186,7 +186,7 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 		s.SetCPUConvolutionWithOneDNN(os.Getenv(OneDNNEnvVar) != "0")
 	}
 	if s, ok := b.(convKernelGradients); ok && err == nil && platformOf(cfg) == "cpu" &&
-		os.Getenv(CPUKernelsEnvVar) != "0" && cpukernels.KernelGradSupported() {
+		os.Getenv(CPUKernelsEnvVar) != "0" && cpukernels.Supported() {
 		kernelGradOnce.Do(func() {
 			kernelGradErr = s.SetCPUConvKernelGradient(cpukernels.KernelGradTarget, cpukernels.KernelGradHandler(), cpukernels.KernelGradFits)
 			if kernelGradErr == nil {

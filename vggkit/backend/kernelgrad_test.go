@@ -12,7 +12,7 @@ import (
 // On an AVX-512 machine, XLA CPU runs vggkit's kernels, unless VGGKIT_CPUKERNELS=0.
 func TestCPUKernelsOnByDefaultOnXLACPU(t *testing.T) {
 	xb := xlaCPU(t)
-	if !cpukernels.KernelGradSupported() {
+	if !cpukernels.Supported() {
 		if xb.CPUConvKernelGradient() != "" {
 			t.Fatal("kernel-gradient custom call set on a CPU without AVX-512F")
 		}

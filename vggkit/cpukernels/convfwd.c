@@ -1,4 +1,3 @@
-#define _GNU_SOURCE  // sched_getaffinity, CPU_COUNT
 // A stride-1 3x3 2D convolution (NHWC input, HWIO kernel, symmetric padding) for the small
 // maps deep in VGG (8x8 and below), where XLA CPU's own convolution and its oneDNN custom
 // call were 1.3-1.8x slower than PyTorch (bench/convops). See convfwd.go.
@@ -15,7 +14,6 @@
 
 #include <immintrin.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,13 +195,7 @@ static int64_t cf_plan(struct cf_tilespec* tiles, struct cf_class* classes, int6
   return nt;
 }
 
-static int cf_cpus(void) {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  return 1;
-}
 
-#define CF_MAX_THREADS 64
 
 const char* vggkit_conv_fwd(const float* x, const float* w, float* y, int64_t N, int64_t H, int64_t W,
                             int64_t C, int64_t Ho, int64_t Wo, int64_t K, int64_t KH, int64_t KW,
@@ -231,13 +223,13 @@ const char* vggkit_conv_fwd(const float* x, const float* w, float* y, int64_t N,
     return "out of memory";
   }
   const int64_t ntiles = cf_plan(tiles, classes, N, H, W, Ho, Wo, KH, KW, ph, pw, C, K);
-  if (threads <= 0) threads = cf_cpus();
-  if (threads > CF_MAX_THREADS) threads = CF_MAX_THREADS;
+  if (threads <= 0) threads = vggkit_threads();
+  if (threads > VGGKIT_MAX_THREADS) threads = VGGKIT_MAX_THREADS;
   if (threads > ntiles) threads = (int)ntiles;
   if (threads < 1) threads = 1;
-  cf_job jobs[CF_MAX_THREADS];
-  pthread_t tids[CF_MAX_THREADS];
-  int started[CF_MAX_THREADS] = {0};
+  cf_job jobs[VGGKIT_MAX_THREADS];
+  pthread_t tids[VGGKIT_MAX_THREADS];
+  int started[VGGKIT_MAX_THREADS] = {0};
   for (int t = 0; t < threads; t++) {
     jobs[t] = (cf_job){xp, w, y, ntiles * t / threads, ntiles * (t + 1) / threads, Hp, Wp, C, Ho, Wo,
                        K, KH, KW, transposed, tiles, classes};

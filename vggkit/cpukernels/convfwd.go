@@ -41,7 +41,7 @@ func ConvForward(x, w, y []float32, n, h, wd, c, ho, wo, k, kh, kw, ph, pw int, 
 	if len(x) != n*h*wd*c || len(w) != kh*kw*c*k || len(y) != n*ho*wo*k || len(x) == 0 || len(y) == 0 {
 		return fmt.Errorf("cpukernels.ConvForward: slice lengths %d, %d, %d do not match the shapes", len(x), len(w), len(y))
 	}
-	if !KernelGradSupported() {
+	if !Supported() {
 		return fmt.Errorf("cpukernels.ConvForward: this CPU has no AVX-512F")
 	}
 	tr := 0

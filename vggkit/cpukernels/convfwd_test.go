@@ -38,7 +38,7 @@ func convRef(x, w []float32, n, h, wd, c, k, kh, kw, ph, pw int, transposed bool
 }
 
 func TestConvForwardMatchesDefinition(t *testing.T) {
-	if !KernelGradSupported() {
+	if !Supported() {
 		t.Skip("no AVX-512F")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -81,7 +81,7 @@ func TestConvForwardMatchesDefinition(t *testing.T) {
 }
 
 func BenchmarkConvForwardSmallMaps(b *testing.B) {
-	if !KernelGradSupported() {
+	if !Supported() {
 		b.Skip("no AVX-512F")
 	}
 	for _, l := range [][3]int{{32, 64, 64}, {16, 64, 128}, {16, 128, 128}, {8, 128, 256}, {8, 256, 256}, {4, 256, 512}, {4, 512, 512}, {2, 512, 512}, {24, 64, 64}, {12, 128, 128}, {6, 128, 128}} {

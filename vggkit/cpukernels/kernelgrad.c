@@ -172,7 +172,7 @@ static void* kg_run(void* arg) {
   return NULL;
 }
 
-static int cpu_count(void) {
+int vggkit_threads(void) {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) {
     int n = CPU_COUNT(&set);
@@ -186,14 +186,13 @@ int vggkit_kernel_grad_supported(void) {
   return __builtin_cpu_supports("avx512f");
 }
 
-#define MAX_THREADS 64
 
 // The other threads' partial sums live in buffers kept across calls: freshly allocated ones
 // are mapped and page-faulted on every call (they are above malloc's mmap threshold), which
 // cost more than the sums. A call that finds them in use allocates its own.
 static pthread_mutex_t partials_mu = PTHREAD_MUTEX_INITIALIZER;
-static float* partials[MAX_THREADS];
-static int64_t partials_cap[MAX_THREADS];
+static float* partials[VGGKIT_MAX_THREADS];
+static int64_t partials_cap[VGGKIT_MAX_THREADS];
 
 static float* partial(int t, int64_t size, int cached) {
   if (!cached) return aligned_alloc(64, ((size * sizeof(float) + 63) / 64) * 64);
@@ -213,14 +212,14 @@ const char* vggkit_kernel_grad(const float* x, const float* dy, float* dw, int64
     return "shapes do not match a stride-1 convolution with this padding";
   int64_t size = KH * KW * C * K;
   memset(dw, 0, size * sizeof(float));
-  if (threads <= 0) threads = cpu_count();
-  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  if (threads <= 0) threads = vggkit_threads();
+  if (threads > VGGKIT_MAX_THREADS) threads = VGGKIT_MAX_THREADS;
   if (threads > N) threads = (int)N;
   if (threads < 1) threads = 1;
   const int cached = threads > 1 && pthread_mutex_trylock(&partials_mu) == 0;
-  kg_job jobs[MAX_THREADS];
-  pthread_t tids[MAX_THREADS];
-  int started[MAX_THREADS] = {0};
+  kg_job jobs[VGGKIT_MAX_THREADS];
+  pthread_t tids[VGGKIT_MAX_THREADS];
+  int started[VGGKIT_MAX_THREADS] = {0};
   for (int t = 0; t < threads; t++) {
     jobs[t] = (kg_job){x, dy, dw, N * t / threads, N * (t + 1) / threads, H, W, C, Ho, Wo, K, KH, ph,
                        pw};

@@ -28,8 +28,8 @@ import (
 // KernelGradTarget is the custom-call name the XLA backend gives the kernel gradient.
 const KernelGradTarget = "vggkit_conv2d_kernel_grad"
 
-// KernelGradSupported reports whether this CPU runs the kernel (AVX-512F).
-func KernelGradSupported() bool { return C.vggkit_kernel_grad_supported() != 0 }
+// Supported reports whether this CPU runs the kernels (AVX-512F).
+func Supported() bool { return C.vggkit_kernel_grad_supported() != 0 }
 
 // KernelGradHandler is the XLA_FFI_Handler* to register as KernelGradTarget.
 func KernelGradHandler() unsafe.Pointer { return C.vggkit_kernel_grad_ffi_handler() }
@@ -66,7 +66,7 @@ func KernelGrad(x, dy, dw []float32, n, h, w, c, ho, wo, k, kh, ph, pw, threads 
 	if len(x) != n*h*w*c || len(dy) != n*ho*wo*k || len(dw) != kh*3*c*k || len(x) == 0 || len(dy) == 0 {
 		return fmt.Errorf("cpukernels.KernelGrad: slice lengths %d, %d, %d do not match the shapes", len(x), len(dy), len(dw))
 	}
-	if !KernelGradSupported() {
+	if !Supported() {
 		return fmt.Errorf("cpukernels.KernelGrad: this CPU has no AVX-512F")
 	}
 	msg := C.vggkit_kernel_grad((*C.float)(&x[0]), (*C.float)(&dy[0]), (*C.float)(&dw[0]),

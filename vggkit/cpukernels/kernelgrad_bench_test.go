@@ -24,7 +24,7 @@ func vgg16Layers(size, widthDiv int) [][3]int {
 // BenchmarkKernelGradVGG16 times the kernel gradients of all 13 convolutions of a VGG16
 // training step, batch 32 (compare bench/convops, which times XLA's and PyTorch's).
 func BenchmarkKernelGradVGG16(b *testing.B) {
-	if !KernelGradSupported() {
+	if !Supported() {
 		b.Skip("no AVX-512F")
 	}
 	for _, c := range []struct{ size, widthDiv int }{{96, 4}, {32, 1}, {96, 1}, {32, 4}} {

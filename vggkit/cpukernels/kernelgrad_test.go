@@ -33,7 +33,7 @@ func kernelGradRef(x, dy []float32, n, h, w, c, ho, wo, k, kh, ph, pw int) []flo
 }
 
 func TestKernelGradMatchesDefinition(t *testing.T) {
-	if !KernelGradSupported() {
+	if !Supported() {
 		t.Skip("no AVX-512F on this CPU: the XLA backend keeps XLA's own kernel gradient")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -72,7 +72,7 @@ func TestKernelGradMatchesDefinition(t *testing.T) {
 }
 
 func TestKernelGradRejectsBadShapes(t *testing.T) {
-	if !KernelGradSupported() {
+	if !Supported() {
 		t.Skip("no AVX-512F on this CPU")
 	}
 	x, dy, dw := make([]float32, 2*4*4*3), make([]float32, 2*4*4*8), make([]float32, 9*3*8)

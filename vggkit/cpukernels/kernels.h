@@ -3,7 +3,12 @@
 
 #include <stdint.h>
 
-// 1 if this CPU runs vggkit_kernel_grad (AVX-512F).
+// The most threads a kernel call uses; vggkit_threads gives the default: the CPUs this
+// process may run on.
+#define VGGKIT_MAX_THREADS 64
+int vggkit_threads(void);
+
+// 1 if this CPU runs the kernels (AVX-512F).
 int vggkit_kernel_grad_supported(void);
 
 // dw [KH][3][C][K] = kernel gradient of a stride-1 convolution of x [N][H][W][C] with

@@ -50,21 +50,10 @@ func (f *Function) kernelGradCall(input, kernel *Node, conv *stablehlo.Value, ax
 		kernel.shape.DType != dtypes.Float32 || channelGroupCount != 1 || batchGroupCount != 1 {
 		return nil, nil
 	}
-	is := func(got []int, want ...int) bool {
-		if len(got) != len(want) {
-			return false
-		}
-		for i := range got {
-			if got[i] != want[i] {
-				return false
-			}
-		}
-		return true
-	}
-	if axes.InputBatch != 3 || axes.InputChannels != 0 || !is(axes.InputSpatial, 1, 2) ||
-		axes.KernelInputChannels != 0 || axes.KernelOutputChannels != 3 || !is(axes.KernelSpatial, 1, 2) ||
-		axes.OutputBatch != 2 || axes.OutputChannels != 3 || !is(axes.OutputSpatial, 0, 1) ||
-		!is(strides, 1, 1) || !is(inputDilations, 1, 1) || !is(kernelDilations, 1, 1) {
+	if axes.InputBatch != 3 || axes.InputChannels != 0 || !sameInts(axes.InputSpatial, 1, 2) ||
+		axes.KernelInputChannels != 0 || axes.KernelOutputChannels != 3 || !sameInts(axes.KernelSpatial, 1, 2) ||
+		axes.OutputBatch != 2 || axes.OutputChannels != 3 || !sameInts(axes.OutputSpatial, 0, 1) ||
+		!sameInts(strides, 1, 1) || !sameInts(inputDilations, 1, 1) || !sameInts(kernelDilations, 1, 1) {
 		return nil, nil
 	}
 	out := conv.Shape()
@@ -129,20 +118,9 @@ func (f *Function) convCall(input, kernel *Node, conv *stablehlo.Value, axes com
 		kernel.shape.DType != dtypes.Float32 || channelGroupCount != 1 || batchGroupCount != 1 {
 		return nil, nil
 	}
-	is := func(got []int, want ...int) bool {
-		if len(got) != len(want) {
-			return false
-		}
-		for i := range got {
-			if got[i] != want[i] {
-				return false
-			}
-		}
-		return true
-	}
-	if axes.InputBatch != 0 || axes.InputChannels != 3 || !is(axes.InputSpatial, 1, 2) ||
-		axes.OutputBatch != 0 || axes.OutputChannels != 3 || !is(axes.OutputSpatial, 1, 2) ||
-		!is(axes.KernelSpatial, 0, 1) || !is(strides, 1, 1) || !is(inputDilations, 1, 1) || !is(kernelDilations, 1, 1) {
+	if axes.InputBatch != 0 || axes.InputChannels != 3 || !sameInts(axes.InputSpatial, 1, 2) ||
+		axes.OutputBatch != 0 || axes.OutputChannels != 3 || !sameInts(axes.OutputSpatial, 1, 2) ||
+		!sameInts(axes.KernelSpatial, 0, 1) || !sameInts(strides, 1, 1) || !sameInts(inputDilations, 1, 1) || !sameInts(kernelDilations, 1, 1) {
 		return nil, nil
 	}
 	target := ""
@@ -174,4 +152,17 @@ func (f *Function) convCall(input, kernel *Node, conv *stablehlo.Value, axes com
 		return nil, errors.WithMessagef(err, "convolution custom call %q", target)
 	}
 	return outs[0], nil
+}
+
+// sameInts reports whether got holds exactly want.
+func sameInts(got []int, want ...int) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
 }
