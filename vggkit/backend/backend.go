@@ -185,22 +185,22 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 	if s, ok := b.(oneDNNConvolutions); ok && err == nil && platformOf(cfg) == "cpu" {
 		s.SetCPUConvolutionWithOneDNN(os.Getenv(OneDNNEnvVar) != "0")
 	}
-	if s, ok := b.(convKernelGradients); ok && err == nil && platformOf(cfg) == "cpu" &&
+	if s, ok := b.(cpuKernelCalls); ok && err == nil && platformOf(cfg) == "cpu" &&
 		os.Getenv(CPUKernelsEnvVar) != "0" && cpukernels.Supported() {
-		kernelGradOnce.Do(func() {
-			kernelGradErr = s.SetCPUConvKernelGradient(cpukernels.KernelGradTarget, cpukernels.KernelGradHandler(), cpukernels.KernelGradFits)
-			if kernelGradErr == nil {
-				kernelGradErr = s.SetCPUConvolution(cpukernels.ConvTarget, cpukernels.ConvTransposedTarget,
+		cpuKernelsOnce.Do(func() {
+			cpuKernelsErr = s.SetCPUConvKernelGradient(cpukernels.KernelGradTarget, cpukernels.KernelGradHandler(), cpukernels.KernelGradFits)
+			if cpuKernelsErr == nil {
+				cpuKernelsErr = s.SetCPUConvolution(cpukernels.ConvTarget, cpukernels.ConvTransposedTarget,
 					cpukernels.ConvHandler(false), cpukernels.ConvHandler(true), cpukernels.ConvFits)
 			}
-			if kernelGradErr == nil {
-				kernelGradErr = cpukernels.CheckRegistered()
+			if cpuKernelsErr == nil {
+				cpuKernelsErr = cpukernels.CheckRegistered()
 			}
 		})
 		// XLA's registry is process-wide: backends made after the first only emit the calls.
 		// If registering failed, none emits them (XLA's own form); doctor says why.
 		target, conv, convT := cpukernels.KernelGradTarget, cpukernels.ConvTarget, cpukernels.ConvTransposedTarget
-		if kernelGradErr != nil {
+		if cpuKernelsErr != nil {
 			target, conv, convT = "", "", ""
 		}
 		if err = s.SetCPUConvKernelGradient(target, nil, cpukernels.KernelGradFits); err == nil {
@@ -210,12 +210,12 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 	return b, err
 }
 
-// convKernelGradients is the second switch of third_party/go-xla's patch: custom calls to
+// cpuKernelCalls is the second switch of third_party/go-xla's patch: custom calls to
 // vggkit's own AVX-512 kernels (vggkit/cpukernels) for convolution kernel gradients (2.6x
 // faster than XLA's form at 96 px, width 1/4) and for convolutions on maps of 8x8 and
 // below (1.2-1.8x faster than XLA's and oneDNN's there); bench/convops. By interface for
 // the same reason as oneDNNConvolutions.
-type convKernelGradients interface {
+type cpuKernelCalls interface {
 	SetCPUConvKernelGradient(target string, handler unsafe.Pointer, fits func(x, dy []int) bool) error
 	CPUConvKernelGradient() string
 	SetCPUConvolution(target, targetTransposed string, handler, handlerTransposed unsafe.Pointer, fits func(x, y []int) bool) error
@@ -226,13 +226,13 @@ type convKernelGradients interface {
 const CPUKernelsEnvVar = "VGGKIT_CPUKERNELS"
 
 var (
-	kernelGradOnce sync.Once
-	kernelGradErr  error
+	cpuKernelsOnce sync.Once
+	cpuKernelsErr  error
 )
 
 // CPUKernels reports whether this backend runs vggkit's own CPU kernels (XLA CPU on an
 // AVX-512 machine, unless VGGKIT_CPUKERNELS=0), and why not when registering them failed.
 func (c *Choice) CPUKernels() (bool, error) {
-	s, ok := c.Backend.(convKernelGradients)
-	return ok && s.CPUConvKernelGradient() != "", kernelGradErr
+	s, ok := c.Backend.(cpuKernelCalls)
+	return ok && s.CPUConvKernelGradient() != "", cpuKernelsErr
 }
