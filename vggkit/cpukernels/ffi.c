@@ -116,7 +116,7 @@ void* vggkit_conv_ffi_handler(int transposed) {
   return transposed ? (void*)conv_hwoi_ffi : (void*)conv_hwio_ffi;
 }
 
-int vggkit_kernel_grad_ffi_framework(int* major, int* minor) {
+int vggkit_ffi_framework(int* major, int* minor) {
   *major = framework_major;
   *minor = framework_minor;
   return framework_major == XLA_FFI_API_MAJOR && framework_minor >= 1 &&

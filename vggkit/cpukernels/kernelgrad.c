@@ -181,7 +181,7 @@ int vggkit_threads(void) {
   return 1;
 }
 
-int vggkit_kernel_grad_supported(void) {
+int vggkit_kernels_supported(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f");
 }

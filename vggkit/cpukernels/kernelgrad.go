@@ -29,24 +29,24 @@ import (
 const KernelGradTarget = "vggkit_conv2d_kernel_grad"
 
 // Supported reports whether this CPU runs the kernels (AVX-512F).
-func Supported() bool { return C.vggkit_kernel_grad_supported() != 0 }
+func Supported() bool { return C.vggkit_kernels_supported() != 0 }
 
 // KernelGradHandler is the XLA_FFI_Handler* to register as KernelGradTarget.
 func KernelGradHandler() unsafe.Pointer { return C.vggkit_kernel_grad_ffi_handler() }
 
-// CheckRegistered returns an error unless XLA took the handler when it was registered: its
-// PJRT FFI extension drops handlers it rejects without an error, and the version check
-// (the one way registration fails short of a duplicate name) is seen here.
+// CheckRegistered returns an error unless XLA took vggkit's handlers when they were
+// registered: its PJRT FFI extension drops handlers it rejects without an error, and the
+// version check (the one way registration fails short of a duplicate name) is seen here.
 func CheckRegistered() error {
 	var major, minor C.int
-	if C.vggkit_kernel_grad_ffi_framework(&major, &minor) != 0 {
+	if C.vggkit_ffi_framework(&major, &minor) != 0 {
 		return nil
 	}
 	if major < 0 {
-		return fmt.Errorf("the PJRT plugin did not query the %s handler: not registered", KernelGradTarget)
+		return fmt.Errorf("the PJRT plugin did not query vggkit's handlers (%s, %s): not registered", KernelGradTarget, ConvTarget)
 	}
-	return fmt.Errorf("the PJRT plugin's XLA FFI version %d.%d is outside what the %s handler supports (0.1 to %d.%d)",
-		major, minor, KernelGradTarget, C.XLA_FFI_API_MAJOR, C.XLA_FFI_API_MINOR)
+	return fmt.Errorf("the PJRT plugin's XLA FFI version %d.%d is outside what vggkit's handlers support (0.1 to %d.%d)",
+		major, minor, C.XLA_FFI_API_MAJOR, C.XLA_FFI_API_MINOR)
 }
 
 // KernelGradFits says whether the kernel takes x [N,H,W,C] and dy [N,Ho,Wo,K] (the

@@ -9,7 +9,7 @@
 int vggkit_threads(void);
 
 // 1 if this CPU runs the kernels (AVX-512F).
-int vggkit_kernel_grad_supported(void);
+int vggkit_kernels_supported(void);
 
 // dw [KH][3][C][K] = kernel gradient of a stride-1 convolution of x [N][H][W][C] with
 // padding (ph, pw), given the output gradient dy [N][Ho][Wo][K]. threads <= 0: one per
@@ -21,10 +21,10 @@ const char* vggkit_kernel_grad(const float* x, const float* dy, float* dw, int64
 // The typed XLA FFI handler (XLA_FFI_Handler) that calls vggkit_kernel_grad.
 void* vggkit_kernel_grad_ffi_handler(void);
 
-// The FFI version of the XLA that last registered the handler (-1 if none did), and 1 if
-// the handler's version check there passed. XLA's PJRT FFI extension does not report
+// The FFI version of the XLA that last registered a handler (-1 if none did), and 1 if
+// the handlers' version check there passed. XLA's PJRT FFI extension does not report
 // failed registrations, so this is how the caller learns of one.
-int vggkit_kernel_grad_ffi_framework(int* major, int* minor);
+int vggkit_ffi_framework(int* major, int* minor);
 
 // y [N][Ho][Wo][K] = stride-1 convolution of x [N][H][W][C] with padding (ph, pw) and w
 // [KH][KW][C][K], or w [KH][KW][K][C] when transposed (an input gradient's kernel).
