@@ -15,6 +15,7 @@ import (
 	"fmt"
 
 	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/training"
 	"github.com/vggkit/vggkit/vggkit/vgg"
@@ -64,13 +65,13 @@ func DemoConfig() Config {
 	c := Defaults()
 	c.Data.Name = "shapes10"
 	c.Model.Arch, c.Model.BatchNorm, c.Model.Width, c.Model.InputSize = "vgg11", true, 0.125, 32
-	c.Model.Augment = false // too few epochs for augmentation to pay off.
+	c.Model.Augment = config.NoAugment // too few epochs for augmentation to pay off.
 	c.Train.LearningRate, c.Train.Epochs, c.Train.LogEvery = 2e-3, 5, 50
 	return c
 }
 
 func withAugment(c vgg.Config) vgg.Config {
-	c.Augment = true
+	c.Augment = config.CropFlip
 	return c
 }
 

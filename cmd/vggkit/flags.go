@@ -29,7 +29,7 @@ func bindModel(fs *flag.FlagSet, c *vggkit.Config) {
 	fs.StringVar(&m.Head, "head", m.Head, "gap (global average pool + linear) or classic (7x7 pool, 4096, 4096)")
 	fs.Float64Var(&m.Width, "width", m.Width, "channel multiplier (0.25 = width/4)")
 	fs.IntVar(&m.InputSize, "size", m.InputSize, "input size: images are resized to size x size in the graph")
-	fs.BoolVar(&m.Augment, "augment", m.Augment, "random crop with padding + horizontal flip while training")
+	fs.StringVar(&m.Augment, "augment", m.Augment, "training augmentation: crop-flip (random crop with padding + horizontal flip) or none")
 	fs.StringVar(&m.Precision, "precision", m.Precision, "f32, or bf16 mixed precision (bf16 convolutions, f32 weights and loss; for GPUs)")
 }
 

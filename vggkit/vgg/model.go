@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/vggkit/vggkit/vggkit/config"
 )
 
 // Form selects how convolutions are emitted. The pure-Go backend runs a 3x3 convolution
@@ -35,6 +36,7 @@ var hybridMaxPixels = 2 * 2
 // and the last feature map [B,h,w,C] (the tutorial's `forward` returns `x, features`).
 // Training mode (augmentation, dropout, batch-norm statistics) comes from the store.
 func Build(scope *model.Scope, c Config, form Form, images *Node) (logits, features *Node) {
+	c = c.Resolve()
 	x := Preprocess(scope, c, images)
 	if c.Precision == BF16 {
 		x = ConvertDType(x, dtypes.BFloat16)
@@ -49,12 +51,13 @@ func Build(scope *model.Scope, c Config, form Form, images *Node) (logits, featu
 // Preprocess turns uint8 images into normalised float32 at the model's size: augmentation
 // (training only) at the source resolution, bilinear resize, then (x/255 - mean) / std.
 func Preprocess(scope *model.Scope, c Config, images *Node) *Node {
+	c = c.Resolve()
 	g := images.Graph()
 	x := ConvertDType(images, dtypes.Float32)
 	if images.Rank() != 4 || images.Shape().Dimensions[3] != 3 {
 		panic(fmt.Sprintf("vgg: want images [B,H,W,3], got %s", images.Shape()))
 	}
-	if c.Augment && scope.Store().IsTraining(g) {
+	if c.Augment == config.CropFlip && scope.Store().IsTraining(g) {
 		x = Augment(scope.In("augment"), x)
 	}
 	dims := x.Shape().Dimensions

@@ -1,0 +1,61 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Environment holds every environment variable vggkit reads, read once per process.
+type Environment struct {
+	Cache      string // VGGKIT_CACHE: datasets, PJRT plugins, XLA's autotune results (default: the user cache dir + /vggkit).
+	Backend    string // GOMLX_BACKEND: "go", "xla:cpu", "xla:cuda" or "xla:/path/plugin.so" ("": vggkit chooses).
+	Conv       string // VGGKIT_CONV: "native", "im2col" or "hybrid" forces the convolution form (benchmarks; "": the fastest measured).
+	OneDNN     bool   // VGGKIT_ONEDNN (not "0"): XLA CPU convolutions through oneDNN's custom call.
+	CPUKernels bool   // VGGKIT_CPUKERNELS (not "0"): vggkit's AVX-512 convolution kernels on XLA CPU.
+	Python     string // VGGKIT_PYTHON: the python whose site-packages may hold JAX's CUDA plugin (default python3).
+	CUDAHome   string // CUDA_HOME: a CUDA toolkit (ptxas, libdevice) for XLA.
+	XLAFlags   string // XLA_FLAGS: XLA's own flags; vggkit adds its autotune cache to them.
+	Fast       bool   // VGGKIT_FAST: notebooks run a short version (CI).
+}
+
+// The names of the variables, for messages.
+const (
+	EnvCache      = "VGGKIT_CACHE"
+	EnvBackend    = "GOMLX_BACKEND"
+	EnvConv       = "VGGKIT_CONV"
+	EnvOneDNN     = "VGGKIT_ONEDNN"
+	EnvCPUKernels = "VGGKIT_CPUKERNELS"
+	EnvPython     = "VGGKIT_PYTHON"
+	EnvFast       = "VGGKIT_FAST"
+)
+
+var env = sync.OnceValue(ReadEnv)
+
+// Env is the environment as read at the first call.
+func Env() Environment { return env() }
+
+// ReadEnv reads the environment now (tests that set variables call this).
+func ReadEnv() Environment {
+	e := Environment{
+		Cache:      os.Getenv(EnvCache),
+		Backend:    os.Getenv(EnvBackend),
+		Conv:       os.Getenv(EnvConv),
+		OneDNN:     os.Getenv(EnvOneDNN) != "0",
+		CPUKernels: os.Getenv(EnvCPUKernels) != "0",
+		Python:     os.Getenv(EnvPython),
+		CUDAHome:   os.Getenv("CUDA_HOME"),
+		XLAFlags:   os.Getenv("XLA_FLAGS"),
+		Fast:       os.Getenv(EnvFast) != "",
+	}
+	if e.Cache == "" {
+		e.Cache = filepath.Join(os.TempDir(), "vggkit")
+		if d, err := os.UserCacheDir(); err == nil {
+			e.Cache = filepath.Join(d, "vggkit")
+		}
+	}
+	if e.Python == "" {
+		e.Python = "python3"
+	}
+	return e
+}
