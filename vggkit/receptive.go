@@ -15,7 +15,7 @@ import (
 // output pixel looks back. VGG's argument: 1 + 2n, with 27C² weights for n = 3 against
 // 49C² for one 7x7 layer.
 func ReceptiveField(n int) (int, error) {
-	b, err := backend.New()
+	b, err := backend.Shared()
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,7 @@
 package vggkit
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/vggkit/vggkit/internal/atomicfile"
 
+	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/training"
 )
@@ -19,7 +22,7 @@ import (
 // Trial is one short training run of a hyperparameter sweep.
 type Trial struct {
 	Name     string           `json:"name"`
-	Config   Config           `json:"config"`
+	Config   config.Config    `json:"config"`
 	History  training.History `json:"history"`
 	Steps    int64            `json:"steps"`
 	TestAcc  float64          `json:"test_accuracy"`
@@ -31,11 +34,11 @@ type Trial struct {
 // accuracy; a diverging run is recorded, not an error. With cacheDir, the result is kept
 // on disk under a hash of the config and returned from there next time, so re-running a
 // notebook cell repeats only the trials whose settings changed.
-func RunTrial(name string, cfg Config, trainSet, testSet *data.Set, cacheDir string) (*Trial, error) {
-	cfg.Train.CheckpointDir = ""
+func RunTrial(name string, cfg config.Config, trainSet, testSet *data.Set, cacheDir string) (*Trial, error) {
+	cfg = cfg.Resolve()
 	cfg.Model.Classes = len(trainSet.Classes)
 	key, err := json.Marshal(struct {
-		C        Config
+		C        config.Config
 		Train    string
 		N        int
 		Test     string
@@ -56,23 +59,27 @@ func RunTrial(name string, cfg Config, trainSet, testSet *data.Set, cacheDir str
 		}
 	}
 	start := time.Now()
-	l, err := NewLearner(cfg, trainSet)
+	b, err := backend.Shared()
+	if err != nil {
+		return nil, err
+	}
+	l, err := training.New(b, cfg, trainSet.Classes)
 	if err != nil {
 		return nil, err
 	}
 	l.Out = io.Discard
 	t := &Trial{Name: name, Config: cfg}
-	if err := l.Fit(trainSet, nil); err != nil {
-		if !errors.Is(err, training.ErrNaN) {
+	if err := l.Fit(context.Background(), trainSet, nil); err != nil {
+		if !errors.Is(err, training.ErrDiverged) {
 			return nil, err
 		}
 		t.Diverged = err.Error()
 	} else {
-		r, err := l.Evaluate(testSet)
+		ev, err := l.Evaluate(testSet)
 		if err != nil {
 			return nil, err
 		}
-		t.TestAcc = r.Accuracy
+		t.TestAcc = ev.Report.Accuracy
 	}
 	t.History, t.Steps, t.Seconds = l.History, l.Step(), time.Since(start).Seconds()
 	if path != "" {

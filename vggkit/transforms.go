@@ -17,7 +17,7 @@ import (
 // with train, the augmentation (random crop with padding, flip) first. It returns the
 // float32 images (HWC) and their size.
 func Transformed(set *data.Set, indices []int, cfg vgg.Config, train bool, seed int64) (x []float32, h, w int, err error) {
-	b, err := backend.New()
+	b, err := backend.Shared()
 	if err != nil {
 		return nil, 0, 0, err
 	}

@@ -1,82 +1,131 @@
-// Package vggkit is the one-call API over the VGG toolkit: configuration with its
-// defaults in one place, data loading, the learner, and the pictures a notebook shows.
+// Package vggkit is the one-call API over the VGG toolkit: a Run holds a whole
+// configuration, its data, the backend and the learner, and the steps of the journey
+// hang off it.
 //
-// A whole journey:
-//
-//	cfg := vggkit.DemoConfig()
-//	train, test, _ := vggkit.LoadData(cfg.Data)
-//	l, _ := vggkit.NewLearner(cfg, train)
-//	_ = l.Fit(train, test)
-//	report, _ := l.Evaluate(test)
-//	fmt.Println(report.Table())
+//	run, _ := vggkit.Open(config.Demo(), "runs/demo") // resumes when runs/demo holds a checkpoint
+//	_ = run.Fit(ctx)
+//	ev, _ := run.Evaluate()
+//	fmt.Print(ev.Report.Table())
 package vggkit
 
 import (
+	"context"
 	"fmt"
+	"os"
 
 	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/training"
-	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
-// DataConfig says which dataset to load.
-type DataConfig struct {
-	Name     string `json:"name"`      // one of data.DatasetNames: "auto" (STL-10 if present, else Shapes10), "stl10", "cifar10", "mnist", "folder:DIR", ...
-	Dir      string `json:"dir"`       // where the dataset's files are; "" = the cache dir ($VGGKIT_CACHE or ~/.cache/vggkit).
-	Fold     int    `json:"fold"`      // STL-10 train fold 0..9, or -1 for all 5000 images.
-	PerClass int    `json:"per_class"` // Shapes10 images per class (0: 500 train / 100 test, like STL-10's 500 train).
-	Limit    int    `json:"limit"`     // use only the first N training images (0: all); quick experiments.
-
-	Channels     int     `json:"channels,omitempty"`      // 0: the dataset's own (MNIST family: grey as 3 channels); 1: grey; 3: RGB.
-	ImageSize    int     `json:"image_size,omitempty"`    // image folders: stored size (0: 96); the model's input size is separate.
-	TestFraction float64 `json:"test_fraction,omitempty"` // image folders without train/ and test/: share held out (0: 0.2).
-	SplitSeed    uint64  `json:"split_seed,omitempty"`    // image folders without train/ and test/: which images are held out.
+// Run is one training run: its configuration, data, and learner, in a run folder.
+type Run struct {
+	Config  config.Config // resolved, as saved in the checkpoint.
+	Dir     string        // the run folder (checkpoint); "" keeps nothing on disk.
+	Train   *data.Set
+	Test    *data.Set
+	Learner *training.Learner
 }
 
-// Config is everything one run needs.
-type Config struct {
-	Data  DataConfig       `json:"data"`
-	Model vgg.Config       `json:"model"`
-	Train training.Options `json:"train"`
-}
-
-// Defaults is the tutorial's recipe, corrected where it was unsound. The tutorial:
-// VGG16 with LeakyReLU(0.2) and a GAP head, images resized to 224 and normalised with
-// mean = std = 0.5, Adam with lr 1e-5, batch 4, 100 epochs. Ours differ in:
-//   - batch 32 (4 leaves a GPU idle and makes batch statistics noisy);
-//   - lr 1e-4 with a cosine schedule (1e-5 constant needs the tutorial's 100 epochs;
-//     1e-3 diverges at full width without batch norm, as measured);
-//   - augmentation on (random crop + flip), which STL-10's 500 images per class need;
-//   - 30 epochs; evaluation after each epoch over the whole test split.
-func Defaults() Config {
-	return Config{
-		Data:  DataConfig{Name: "auto", Fold: -1},
-		Model: withAugment(vgg.Default()),
-		Train: training.Options{Optimizer: "adam", LearningRate: 1e-4, Momentum: 0.9, Schedule: "cosine",
-			Epochs: 30, BatchSize: 32, Seed: 1, LogEvery: 100, CheckpointMinutes: 10, EvalEachEpoch: true},
+// Open checks cfg, loads its data, and builds the learner on the process's backend. When
+// dir holds a checkpoint, the run resumes it: a configuration that differs in more than
+// config.Resumable is refused, naming the fields.
+func Open(cfg config.Config, dir string) (*Run, error) {
+	cfg = cfg.Resolve()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	train, test, err := LoadData(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	b, err := backend.Shared()
+	if err != nil {
+		return nil, err
+	}
+	var l *training.Learner
+	if dir != "" && training.HasCheckpoint(dir) {
+		l, err = training.Resume(b, cfg, dir)
+	} else {
+		l, err = training.New(b, cfg, train.Classes)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.Dir, l.Dataset, l.Images = dir, train.Name, [3]int{train.H, train.W, train.C}
+	return &Run{Config: l.Config, Dir: dir, Train: train, Test: test, Learner: l}, nil
 }
 
-// DemoConfig is a small VGG that learns the embedded Shapes10 set in a few minutes on
-// two CPU cores: VGG11 with batch norm at 1/8 width on 32 px inputs, Adam 2e-3.
-func DemoConfig() Config {
-	c := Defaults()
-	c.Data.Name = "shapes10"
-	c.Model.Arch, c.Model.BatchNorm, c.Model.Width, c.Model.InputSize = "vgg11", true, 0.125, 32
-	c.Model.Augment = config.NoAugment // too few epochs for augmentation to pay off.
-	c.Train.LearningRate, c.Train.Epochs, c.Train.LogEvery = 2e-3, 5, 50
-	return c
+// Load opens the run saved in a checkpoint (a folder or the file) with the data and model
+// configuration it was trained with; dataDir, if not "", says where the data is now.
+func Load(checkpoint, dataDir string) (*Run, error) {
+	if !training.HasCheckpoint(checkpoint) {
+		return nil, fmt.Errorf("no checkpoint at %s: train first (vggkit train -ckpt %s)", checkpoint, checkpoint)
+	}
+	b, err := backend.Shared()
+	if err != nil {
+		return nil, err
+	}
+	l, err := training.Load(b, checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	cfg := l.Config
+	if dataDir != "" {
+		cfg.Data.Dir = dataDir
+	}
+	test, err := LoadSplit(cfg.Data, "test")
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s was trained on %s: %w", checkpoint, l.Dataset, err)
+	}
+	if len(test.Classes) != len(l.Classes) {
+		return nil, fmt.Errorf("checkpoint %s has %d classes, %s has %d", checkpoint, len(l.Classes), test.Name, len(test.Classes))
+	}
+	return &Run{Config: cfg, Test: test, Learner: l}, nil
 }
 
-func withAugment(c vgg.Config) vgg.Config {
-	c.Augment = config.CropFlip
-	return c
+// checkDir refuses a run folder that is a file, before any work.
+func checkDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("run folder %s is a file: give a folder for the checkpoint", dir)
+	}
+	return nil
+}
+
+// Fit trains the run to Config.Train.Epochs epochs (the learner's hooks and extra ones).
+func (r *Run) Fit(ctx context.Context, extra ...training.Hook) error {
+	return r.Learner.Fit(ctx, r.Train, r.Test, extra...)
+}
+
+// Evaluate evaluates the model on the whole test split.
+func (r *Run) Evaluate() (*training.Eval, error) { return r.Learner.Evaluate(r.Test) }
+
+// Describe is a few lines saying what will run: dataset, model, backend and why.
+func (r *Run) Describe() string {
+	l, t := r.Learner, r.Config.Train
+	s := ""
+	if r.Train != nil {
+		s += fmt.Sprintf("dataset: %s\n         %s\n", r.Train.Describe(), r.Test.Describe())
+	}
+	s += fmt.Sprintf("model:   %s, %d classes, augmentation %s\n", r.Config.Model.Name(), r.Config.Model.Classes, r.Config.Model.Augment)
+	s += fmt.Sprintf("train:   %s lr %g (%s), batch %d, %d epochs, seed %d\n", t.Optimizer, t.LearningRate,
+		t.Schedule, t.BatchSize, t.Epochs, t.Seed)
+	s += fmt.Sprintf("compute: %s\n", l.Backend)
+	if r.Dir != "" {
+		s += fmt.Sprintf("run:     %s (step %d)\n", r.Dir, l.Step())
+	}
+	return s
 }
 
 // LoadData loads the train and test splits. Every set's Name says which dataset it is.
-func LoadData(dc DataConfig) (trainSet, testSet *data.Set, err error) {
+func LoadData(dc config.Data) (trainSet, testSet *data.Set, err error) {
 	if trainSet, err = LoadSplit(dc, "train"); err != nil {
 		return nil, nil, err
 	}
@@ -90,42 +139,16 @@ func LoadData(dc DataConfig) (trainSet, testSet *data.Set, err error) {
 }
 
 // LoadSplit loads one split by name: "train", "test", or "unlabeled" (STL-10's 100,000
-// unlabeled images, label -1), with the same options as LoadData (Fold applies to train).
-func LoadSplit(dc DataConfig, split string) (*data.Set, error) {
-	opts := data.LoadOptions{Dir: dc.Dir, Fold: dc.Fold, PerClass: dc.PerClass,
+// unlabeled images, label -1); Fold applies to train.
+func LoadSplit(dc config.Data, split string) (*data.Set, error) {
+	if err := dc.Validate(); err != nil {
+		return nil, err
+	}
+	dc = dc.Resolve()
+	opts := data.LoadOptions{Dir: dc.Dir, Fold: data.AllFolds, PerClass: dc.PerClass,
 		Channels: dc.Channels, Size: dc.ImageSize, TestFraction: dc.TestFraction, Seed: dc.SplitSeed}
-	if split != "train" {
-		opts.Fold = data.AllFolds
+	if split == "train" && dc.Fold > 0 {
+		opts.Fold = dc.Fold - 1 // config counts folds from 1, as STL-10's documentation.
 	}
-	name := dc.Name
-	if name == "" {
-		name = "auto"
-	}
-	return data.Load(name, split, opts)
-}
-
-// NewLearner picks the backend (printing nothing) and builds a learner for the dataset's
-// classes; with cfg.Train.CheckpointDir holding a checkpoint, it resumes from it.
-func NewLearner(cfg Config, trainSet *data.Set) (*training.Learner, error) {
-	b, err := backend.New()
-	if err != nil {
-		return nil, err
-	}
-	cfg.Model.Classes = len(trainSet.Classes)
-	l, err := training.NewLearner(b, cfg.Model, cfg.Train, trainSet.Classes)
-	if err != nil {
-		return nil, err
-	}
-	l.Dataset = trainSet.Name
-	return l, nil
-}
-
-// Describe is a few lines saying what will run: dataset, model, backend and why.
-func Describe(l *training.Learner, trainSet, testSet *data.Set) string {
-	s := fmt.Sprintf("dataset: %s\n         %s\n", trainSet.Describe(), testSet.Describe())
-	s += fmt.Sprintf("model:   %s, %d classes\n", l.Model.Name(), l.Model.Classes)
-	s += fmt.Sprintf("train:   %s lr %g (%s), batch %d, %d epochs, seed %d\n", l.Opts.Optimizer, l.Opts.LearningRate,
-		l.Opts.Schedule, l.Opts.BatchSize, l.Opts.Epochs, l.Opts.Seed)
-	s += fmt.Sprintf("compute: %s\n", l.Backend)
-	return s
+	return data.Load(dc.Name, split, opts)
 }

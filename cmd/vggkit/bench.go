@@ -5,15 +5,15 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/vggkit/vggkit/vggkit"
 	"github.com/vggkit/vggkit/vggkit/backend"
-	"github.com/vggkit/vggkit/vggkit/training"
+	"github.com/vggkit/vggkit/vggkit/benchmark"
+	"github.com/vggkit/vggkit/vggkit/config"
 )
 
 // runBench times one model/batch/precision on the chosen backend; bench/gpu/run.sh and
 // bench/run.sh put it beside the PyTorch reference.
 func runBench(args []string, stdout io.Writer) error {
-	cfg := vggkit.Defaults()
+	cfg := config.Default()
 	cfg.Train.Optimizer = "adam"
 	fs := newFlags("bench", stdout)
 	bindModel(fs, &cfg)
@@ -30,8 +30,9 @@ func runBench(args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
-	if err := cfg.Model.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	cfg.Model.Classes = 10
+	if err := validate(cfg); err != nil {
+		return err
 	}
 	warnNoSIMD(stdout)
 	b, err := backend.New()
@@ -42,7 +43,7 @@ func runBench(args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, b)
 	}
 	cfg.Train.Epochs, cfg.Train.Schedule = 1, "constant"
-	r, err := training.Bench(b, cfg.Model, cfg.Train, *mode, *rounds, *steps)
+	r, err := benchmark.Bench(b, cfg, *mode, *rounds, *steps)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
-	"image"
 	_ "image/jpeg" // decoders for predict.
 	_ "image/png"
 	"io"
@@ -15,129 +15,114 @@ import (
 	"strings"
 	"time"
 
-	xdraw "golang.org/x/image/draw"
-
 	"github.com/vggkit/vggkit/vggkit"
 	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/data"
-	"github.com/vggkit/vggkit/vggkit/metrics"
 	"github.com/vggkit/vggkit/vggkit/report"
 	"github.com/vggkit/vggkit/vggkit/training"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
 func runDemo(args []string, stdout io.Writer) error {
-	cfg := vggkit.DemoConfig()
-	cfg.Train.CheckpointDir = ""
+	cfg := config.Demo()
 	fs := newFlags("demo", stdout)
-	out := fs.String("out", "vggkit-demo", "report folder")
+	out := fs.String("out", "vggkit-demo", "report folder; the checkpoint goes to OUT/checkpoint")
 	fs.IntVar(&cfg.Train.Epochs, "epochs", cfg.Train.Epochs, "epochs")
 	fs.IntVar(&cfg.Data.Limit, "limit", cfg.Data.Limit, "train on the first N images only (0: all)")
-	fs.StringVar(&cfg.Train.CheckpointDir, "ckpt", "", "checkpoint directory (empty: none; the demo starts fresh)")
-	if err := parse(fs, args); err != nil {
+	if err := parseAll(fs, args, cfg); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	// The demo starts afresh each time; its checkpoint stays for predict and eval.
+	ckpt := filepath.Join(*out, "checkpoint")
+	if err := os.RemoveAll(ckpt); err != nil {
+		return err
 	}
-	return journey(cfg, *out, "vggkit demo", stdout)
+	return journey(cfg, ckpt, *out, "vggkit demo", stdout)
 }
 
 func runTrain(args []string, stdout io.Writer) error {
-	cfg := vggkit.Defaults()
-	cfg.Train.CheckpointDir = "vggkit-run/checkpoint"
+	cfg := config.Default()
 	fs := newFlags("train", stdout)
 	out := fs.String("out", "vggkit-run", "report folder")
+	ckpt := fs.String("ckpt", "vggkit-run/checkpoint", "checkpoint folder: resumed when it holds a checkpoint of the same configuration (empty: none)")
 	bindData(fs, &cfg.Data)
 	bindModel(fs, &cfg)
 	bindTrain(fs, &cfg)
+	if err := parseAll(fs, args, cfg); err != nil {
+		return err
+	}
+	return journey(cfg, *ckpt, *out, "vggkit train", stdout)
+}
+
+// parseAll parses the flags, refuses extra arguments and checks the configuration.
+func parseAll(fs *flag.FlagSet, args []string, cfg config.Config) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
-	return journey(cfg, *out, "vggkit train", stdout)
+	return validate(cfg)
 }
 
 // journey loads data, trains, evaluates and writes the report: what demo and train share.
-func journey(cfg vggkit.Config, out, title string, stdout io.Writer) error {
+// Ctrl-C saves a checkpoint and stops (exit 130); running the command again resumes.
+func journey(cfg config.Config, ckpt, out, title string, stdout io.Writer) error {
 	start := time.Now()
 	warnNoSIMD(stdout)
-	trainSet, testSet, err := vggkit.LoadData(cfg.Data)
+	run, err := vggkit.Open(cfg, ckpt)
 	if err != nil {
 		return err
 	}
-	l, err := vggkit.NewLearner(cfg, trainSet)
+	run.Learner.Out = stdout
+	fmt.Fprint(stdout, run.Describe())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run.Fit(ctx); err != nil {
+		return err
+	}
+	ev, err := run.Evaluate()
 	if err != nil {
 		return err
 	}
-	l.Out = stdout
-	fmt.Fprint(stdout, vggkit.Describe(l, trainSet, testSet))
-	if cfg.Train.CheckpointDir != "" {
-		fmt.Fprintf(stdout, "checkpoints: %s\n", cfg.Train.CheckpointDir)
-	}
-	// Ctrl-C stops the process; the last periodic or epoch checkpoint is the resume point.
-	stopSignals := make(chan os.Signal, 1)
-	signal.Notify(stopSignals, os.Interrupt)
-	defer signal.Stop(stopSignals)
-	go func() {
-		<-stopSignals
-		fmt.Fprintf(os.Stderr, "\ninterrupted: resume with the same command (last checkpoint: %s)\n", cfg.Train.CheckpointDir)
-		os.Exit(130)
-	}()
-	if err := l.Fit(trainSet, testSet); err != nil {
-		return err
-	}
-	logits, err := l.Logits(testSet)
-	if err != nil {
-		return err
-	}
-	pred := metrics.ArgMax(logits)
-	res, err := metrics.Compute(testSet.Name, l.Classes, testSet.Labels, pred)
-	if err != nil {
-		return err
-	}
+	res := ev.Report
 	fmt.Fprintln(stdout)
 	fmt.Fprint(stdout, res.Table())
 	fmt.Fprintln(stdout)
 	fmt.Fprint(stdout, res.ConfusionTable())
-	files, err := report.Write(out, report.Input{Title: title + ": " + trainSet.Name, Config: cfg, Train: trainSet,
-		Test: testSet, Learner: l, Result: res, Pred: pred, Duration: time.Since(start)})
+	files, err := report.Write(out, report.Input{Title: title + ": " + run.Train.Name, Config: run.Config, Train: run.Train,
+		Test: run.Test, Learner: run.Learner, Result: res, Pred: ev.Pred, Duration: time.Since(start)})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nreport: %s (%d files; open %s)\n", out, len(files), filepath.Join(out, report.IndexHTML))
-	fmt.Fprintf(stdout, "dataset %s, test accuracy %.2f%%, %s, wall time %s\n", trainSet.Name, 100*res.Accuracy,
-		l.Backend.Config, time.Since(start).Round(time.Second))
+	fmt.Fprintf(stdout, "dataset %s, test accuracy %.2f%%, %s, wall time %s\n", run.Train.Name, 100*res.Accuracy,
+		run.Learner.Backend.Config, time.Since(start).Round(time.Second))
 	return nil
 }
 
 func runEval(args []string, stdout io.Writer) error {
-	cfg := vggkit.Defaults()
 	fs := newFlags("eval", stdout)
 	ckpt := fs.String("ckpt", "vggkit-run/checkpoint", "checkpoint directory or file")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	out := fs.String("out", "", "also write the pictures and metrics.json to this folder")
-	bindData(fs, &cfg.Data)
+	dataDir := fs.String("data-dir", "", "where the checkpoint's dataset is now (default: where it was trained from)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	l, err := loadLearner(*ckpt)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q (the dataset and model come from the checkpoint)", errUsage, fs.Args())
+	}
+	run, err := vggkit.Load(*ckpt, *dataDir)
 	if err != nil {
 		return err
 	}
-	_, testSet, err := vggkit.LoadData(cfg.Data)
+	ev, err := run.Evaluate()
 	if err != nil {
 		return err
 	}
-	if len(testSet.Classes) != len(l.Classes) {
-		return fmt.Errorf("checkpoint %s has %d classes, %s has %d", *ckpt, len(l.Classes), testSet.Name, len(testSet.Classes))
-	}
-	res, err := l.Evaluate(testSet)
-	if err != nil {
-		return err
-	}
+	res := ev.Report
 	if *asJSON {
 		js, err := res.JSON()
 		if err != nil {
@@ -145,41 +130,18 @@ func runEval(args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintln(stdout, string(js))
 	} else {
-		fmt.Fprintf(stdout, "model %s (step %d), %s\n", l.Model.Name(), l.Step(), l.Backend)
+		fmt.Fprintf(stdout, "model %s (step %d), %s\n", run.Config.Model.Name(), run.Learner.Step(), run.Learner.Backend)
 		fmt.Fprint(stdout, res.Table())
 		fmt.Fprintln(stdout)
 		fmt.Fprint(stdout, res.ConfusionTable())
 	}
 	if *out != "" {
-		if _, err := report.Write(*out, report.Input{Title: "vggkit eval: " + testSet.Name, Config: cfg, Learner: l, Result: res}); err != nil {
+		if _, err := report.Write(*out, report.Input{Title: "vggkit eval: " + run.Test.Name, Config: run.Config,
+			Test: run.Test, Learner: run.Learner, Result: res, Pred: ev.Pred}); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// requireCheckpoint says how to get a checkpoint where there is none.
-func requireCheckpoint(ckpt string) error {
-	if !training.HasCheckpoint(ckpt) {
-		return fmt.Errorf("no checkpoint at %s: train first (vggkit train -ckpt %s) or pass -ckpt", ckpt, ckpt)
-	}
-	return nil
-}
-
-func loadLearner(ckpt string) (*training.Learner, error) {
-	if err := requireCheckpoint(ckpt); err != nil {
-		return nil, err
-	}
-	b, err := backend.New()
-	if err != nil {
-		return nil, err
-	}
-	l, err := training.LoadLearner(b, ckpt)
-	if err != nil {
-		return nil, err
-	}
-	l.Out = io.Discard
-	return l, nil
 }
 
 func runPredict(args []string, stdout io.Writer) error {
@@ -187,66 +149,101 @@ func runPredict(args []string, stdout io.Writer) error {
 	ckpt := fs.String("ckpt", "vggkit-run/checkpoint", "checkpoint directory or file")
 	topK := fs.Int("top", 5, "how many classes to show per image")
 	asJSON := fs.Bool("json", false, "print JSON")
-	dc := vggkit.Defaults().Data
-	bindData(fs, &dc)
-	split := fs.String("split", "", "predict a dataset split instead of image files: train, test, or unlabeled (STL-10's 100,000); -limit N images")
+	dataDir := fs.String("data-dir", "", "with -split: where the checkpoint's dataset is now")
+	limit := fs.Int("limit", 20, "with -split: the first N images")
+	split := fs.String("split", "", "predict a split of the checkpoint's dataset instead of image files: train, test, or unlabeled (STL-10's 100,000); -limit N images")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *split != "" {
-		if fs.NArg() > 0 {
-			return fmt.Errorf("%w: give image files or -split, not both", errUsage)
-		}
-		return predictSplit(*ckpt, dc, *split, *topK, *asJSON, stdout)
+	if *split != "" && fs.NArg() > 0 {
+		return fmt.Errorf("%w: give image files or -split, not both", errUsage)
 	}
-	if fs.NArg() == 0 {
+	if *split == "" && fs.NArg() == 0 {
 		return fmt.Errorf("%w: no images given (PNG or JPEG files), and no -split", errUsage)
 	}
-	// Decode every image first: a bad file fails before any work.
-	if err := requireCheckpoint(*ckpt); err != nil {
-		return err
-	}
-	meta, err := training.ReadMeta(*ckpt)
+	b, err := backend.Shared()
 	if err != nil {
 		return err
 	}
-	size := meta.Model.InputSize
-	var pixels [][]uint8
-	for _, path := range fs.Args() {
-		p, err := readImage(path, size)
-		if err != nil {
+	if !training.HasCheckpoint(*ckpt) {
+		return fmt.Errorf("no checkpoint at %s: train first (vggkit train -ckpt %s) or pass -ckpt", *ckpt, *ckpt)
+	}
+	l, err := training.Load(b, *ckpt)
+	if err != nil {
+		return err
+	}
+	var set *data.Set
+	if *split != "" {
+		dc := l.Config.Data
+		if *dataDir != "" {
+			dc.Dir = *dataDir
+		}
+		if set, err = vggkit.LoadSplit(dc, *split); err != nil {
 			return err
 		}
-		pixels = append(pixels, p)
-	}
-	l, err := loadLearner(*ckpt)
-	if err != nil {
+		set = set.Head(*limit)
+	} else if set, err = readImages(fs.Args(), l); err != nil {
 		return err
-	}
-	set := &data.Set{Name: "images", Classes: l.Classes, H: size, W: size, C: 3}
-	for _, p := range pixels {
-		set.Pixels = append(set.Pixels, p...)
-		set.Labels = append(set.Labels, -1)
 	}
 	preds, err := l.Predict(set, *topK)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	names := fs.Args()
+	if *split != "" {
+		for i := range set.Len() {
+			names = append(names, fmt.Sprintf("%s #%d", set.Name, i))
+		}
+	}
+	return printPredictions(stdout, names, set, preds, *asJSON)
+}
+
+// readImages decodes image files as the training images were stored (data.ReadImage: the
+// shorter side resized, centre-cropped, the checkpoint's size and channels); the graph
+// then resizes and normalises them exactly as in training. Every file is read before
+// any work, so a bad one fails first.
+func readImages(paths []string, l *training.Learner) (*data.Set, error) {
+	h, w, c := l.Images[0], l.Images[1], l.Images[2]
+	if h == 0 {
+		h, w, c = l.Config.Model.InputSize, l.Config.Model.InputSize, 3
+	}
+	set := &data.Set{Name: "images", Classes: l.Classes, H: h, W: w, C: c}
+	for _, path := range paths {
+		p, err := data.ReadImage(path, h, c)
+		if err != nil {
+			return nil, err
+		}
+		set.Pixels = append(set.Pixels, p...)
+		set.Labels = append(set.Labels, -1)
+	}
+	return set, nil
+}
+
+func printPredictions(stdout io.Writer, names []string, set *data.Set, preds []training.Prediction, asJSON bool) error {
+	if asJSON {
 		type item struct {
 			Image string               `json:"image"`
+			Label string               `json:"label,omitempty"`
 			Top   []training.ClassProb `json:"top"`
 		}
 		var items []item
 		for i, p := range preds {
-			items = append(items, item{fs.Arg(i), p.Top})
+			it := item{Image: names[i], Top: p.Top}
+			if set.Labels[i] >= 0 {
+				it.Label = set.Classes[set.Labels[i]]
+			}
+			items = append(items, it)
 		}
 		js, _ := json.MarshalIndent(items, "", "  ")
 		fmt.Fprintln(stdout, string(js))
 		return nil
 	}
 	for i, p := range preds {
-		fmt.Fprintf(stdout, "%s:\n", fs.Arg(i))
+		line := names[i]
+		if set.Labels[i] >= 0 {
+			line += fmt.Sprintf(" (%s)", set.Classes[set.Labels[i]])
+		}
+		fmt.Fprintf(stdout, "%s:\n", line)
 		for _, c := range p.Top {
 			fmt.Fprintf(stdout, "  %6.2f%%  %s\n", 100*c.Prob, c.Class)
 		}
@@ -254,35 +251,16 @@ func runPredict(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// readImage decodes a PNG or JPEG and resizes it (bilinear) to size x size RGB, HWC.
-func readImage(path string, size int) ([]uint8, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	img, format, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: cannot decode image (want PNG or JPEG): %w", path, err)
-	}
-	if b := img.Bounds(); b.Dx() == 0 || b.Dy() == 0 {
-		return nil, fmt.Errorf("%s: empty %s image", path, format)
-	}
-	dst := image.NewRGBA(image.Rect(0, 0, size, size))
-	xdraw.BiLinear.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
-	out := make([]uint8, 0, size*size*3)
-	for i := 0; i < len(dst.Pix); i += 4 {
-		out = append(out, dst.Pix[i], dst.Pix[i+1], dst.Pix[i+2])
-	}
-	return out, nil
-}
-
 func runSummary(args []string, stdout io.Writer) error {
-	cfg := vggkit.Defaults()
+	cfg := config.Default()
+	cfg.Model.Classes = 10
 	fs := newFlags("summary", stdout)
 	bindModel(fs, &cfg)
 	fs.IntVar(&cfg.Model.Classes, "classes", cfg.Model.Classes, "number of classes")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := validate(cfg); err != nil {
 		return err
 	}
 	s, err := vgg.Summarize(cfg.Model)
@@ -309,46 +287,5 @@ func runDownload(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s is in %s\n", fs.Arg(0), got)
-	return nil
-}
-
-// predictSplit prints the top classes for the first -limit images of a dataset split
-// (STL-10's unlabeled images are what this is for: a model's guesses on data it never saw).
-func predictSplit(ckpt string, dc vggkit.DataConfig, split string, topK int, asJSON bool, stdout io.Writer) error {
-	if err := requireCheckpoint(ckpt); err != nil {
-		return err
-	}
-	set, err := vggkit.LoadSplit(dc, split)
-	if err != nil {
-		return err
-	}
-	if dc.Limit <= 0 {
-		dc.Limit = 20 // the unlabeled split alone is 100,000 images.
-	}
-	set = set.Head(dc.Limit)
-	l, err := loadLearner(ckpt)
-	if err != nil {
-		return err
-	}
-	preds, err := l.Predict(set, topK)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		js, _ := json.MarshalIndent(preds, "", "  ")
-		fmt.Fprintln(stdout, string(js))
-		return nil
-	}
-	fmt.Fprintf(stdout, "%s, first %d images:\n", set.Name, set.Len())
-	for i, p := range preds {
-		line := fmt.Sprintf("%5d", i)
-		if set.Labels[i] >= 0 {
-			line += fmt.Sprintf(" (%s)", set.Classes[set.Labels[i]])
-		}
-		for _, c := range p.Top {
-			line += fmt.Sprintf("  %s %.1f%%", c.Class, 100*c.Prob)
-		}
-		fmt.Fprintln(stdout, line)
-	}
 	return nil
 }

@@ -2,25 +2,26 @@ package main
 
 import (
 	"flag"
+	"fmt"
 
-	"github.com/vggkit/vggkit/vggkit"
+	"github.com/vggkit/vggkit/vggkit/config"
 )
 
 // bindData, bindModel and bindTrain attach the config's fields to flags, with the
-// config's current values (from vggkit.Defaults or DemoConfig) as the defaults shown by -h.
-func bindData(fs *flag.FlagSet, c *vggkit.DataConfig) {
+// config's current values (config.Default or config.Demo) as the defaults shown by -h.
+func bindData(fs *flag.FlagSet, c *config.Data) {
 	fs.StringVar(&c.Name, "dataset", c.Name, "dataset: auto (STL-10 if present, else the embedded Shapes10), stl10, shapes10, cifar10, cifar100, cifar100-coarse, mnist, fashion-mnist, kmnist, or folder:DIR (one sub-folder of images per class)")
 	fs.StringVar(&c.Dir, "data-dir", c.Dir, "where the dataset's files are (default: $VGGKIT_CACHE or the user cache dir + /vggkit, where 'vggkit download' puts them)")
 	fs.IntVar(&c.Channels, "channels", c.Channels, "1 for grey images, 3 for RGB (0: the dataset's own; MNIST's grey is given 3 channels)")
 	fs.IntVar(&c.ImageSize, "image-size", c.ImageSize, "folder datasets: resize and centre-crop images to this size when loading (0: 96)")
 	fs.Float64Var(&c.TestFraction, "test-fraction", c.TestFraction, "folder datasets without train/ and test/ sub-folders: share of each class held out for testing (0: 0.2)")
 	fs.Uint64Var(&c.SplitSeed, "split-seed", c.SplitSeed, "folder datasets without train/ and test/ sub-folders: seed of the held-out draw")
-	fs.IntVar(&c.Fold, "fold", c.Fold, "STL-10 train fold 0..9, or -1 for all training images")
+	fs.IntVar(&c.Fold, "fold", c.Fold, "STL-10 training fold 1..10 (1000 images each), or 0 for all 5000 training images")
 	fs.IntVar(&c.PerClass, "per-class", c.PerClass, "Shapes10 images per class (0: 500 train, 100 test)")
 	fs.IntVar(&c.Limit, "limit", c.Limit, "train on the first N images only (0: all)")
 }
 
-func bindModel(fs *flag.FlagSet, c *vggkit.Config) {
+func bindModel(fs *flag.FlagSet, c *config.Config) {
 	m := &c.Model
 	fs.StringVar(&m.Arch, "arch", m.Arch, "vgg11, vgg13, vgg16 or vgg19")
 	fs.BoolVar(&m.BatchNorm, "bn", m.BatchNorm, "batch norm after each convolution (the _bn variants)")
@@ -33,19 +34,26 @@ func bindModel(fs *flag.FlagSet, c *vggkit.Config) {
 	fs.StringVar(&m.Precision, "precision", m.Precision, "f32, or bf16 mixed precision (bf16 convolutions, f32 weights and loss; for GPUs)")
 }
 
-func bindTrain(fs *flag.FlagSet, c *vggkit.Config) {
+func bindTrain(fs *flag.FlagSet, c *config.Config) {
 	t := &c.Train
 	fs.StringVar(&t.Optimizer, "optimizer", t.Optimizer, "adam or sgd (with momentum)")
 	fs.Float64Var(&t.LearningRate, "lr", t.LearningRate, "learning rate")
 	fs.Float64Var(&t.Momentum, "momentum", t.Momentum, "SGD momentum")
 	fs.Float64Var(&t.WeightDecay, "wd", t.WeightDecay, "weight decay")
-	fs.StringVar(&t.Schedule, "schedule", t.Schedule, "learning-rate schedule: constant or cosine")
+	fs.StringVar(&t.Schedule, "schedule", t.Schedule, "learning-rate schedule: cosine or constant")
 	fs.IntVar(&t.Epochs, "epochs", t.Epochs, "total epochs (a resumed run continues up to this many)")
 	fs.IntVar(&t.BatchSize, "batch", t.BatchSize, "batch size")
 	fs.Uint64Var(&t.Seed, "seed", t.Seed, "random seed (shuffling, initialisation, augmentation)")
-	fs.IntVar(&t.LogEvery, "log-every", t.LogEvery, "print the mean loss every N steps (0: per epoch)")
-	fs.StringVar(&t.CheckpointDir, "ckpt", t.CheckpointDir, "checkpoint directory: resume from it, save to it (empty: none)")
-	fs.Float64Var(&t.CheckpointMinutes, "ckpt-minutes", t.CheckpointMinutes, "also checkpoint every N minutes (0: at epoch ends only)")
-	fs.BoolVar(&t.EvalEachEpoch, "eval-each-epoch", t.EvalEachEpoch, "evaluate on the test split after every epoch")
+	fs.IntVar(&t.LogEvery, "log-every", t.LogEvery, "print the mean loss every N steps (-1: once per epoch)")
+	fs.Float64Var(&t.CheckpointMinutes, "ckpt-minutes", t.CheckpointMinutes, "also checkpoint every N minutes (-1: at epoch ends only)")
+	fs.IntVar(&t.EvalEvery, "eval-every", t.EvalEvery, "test accuracy every N epochs (0: every epoch; -1: never)")
 	fs.BoolVar(&t.DataParallel, "data-parallel", t.DataParallel, "split each batch over all local GPUs (XLA partitioning); the batch must be a multiple of their number")
+}
+
+// validate turns a bad value into a command-line error (exit 2), before any work.
+func validate(c config.Config) error {
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,6 +65,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.Is(err, context.Canceled):
+			fmt.Fprintf(stderr, "vggkit %s: interrupted\n", c.name)
+			return 130
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(stderr, "vggkit %s: %v\n", c.name, strings.TrimPrefix(err.Error(), "usage: "))
 			return 2

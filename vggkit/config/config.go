@@ -257,9 +257,11 @@ func (t Train) Validate() error {
 }
 
 // Resumable lists the fields a resumed run may change: how long it trains (and so the
-// schedule's length) and how it reports; everything else would mix two runs in one history.
-var Resumable = []string{"train.epochs", "train.log_every", "train.checkpoint_minutes", "train.eval_every",
-	"train.data_parallel", "data.dir"}
+// schedule's length), the learning rate (to go on, lower, after a divergence), how it
+// computes (precision, devices) and how it reports. Everything else would mix two runs
+// in one history; the changes made are recorded in the history.
+var Resumable = []string{"train.epochs", "train.learning_rate", "model.precision", "train.data_parallel",
+	"train.log_every", "train.checkpoint_minutes", "train.eval_every", "data.dir"}
 
 // Diff lists the fields (JSON paths such as "model.activation") whose resolved values
 // differ between a and b, as "path: a -> b", sorted; fields in skip are left out.

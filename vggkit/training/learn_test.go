@@ -1,9 +1,11 @@
 package training
 
 import (
+	"context"
 	"io"
 	"testing"
 
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
@@ -19,19 +21,20 @@ func TestSmallVGGLearnsShapes10(t *testing.T) {
 	trainSet, testSet := shapesSet(t, "train", 0), shapesSet(t, "test", 0)
 	cfg := vgg.Default()
 	cfg.Arch, cfg.BatchNorm, cfg.Width, cfg.InputSize = "vgg11", true, 0.125, 32
-	opts := Options{Optimizer: "adam", LearningRate: 2e-3, Schedule: "cosine", Epochs: 3, BatchSize: 32, Seed: 1, LogEvery: 50}
-	l, err := NewLearner(b, cfg, opts, trainSet.Classes)
+	opts := config.Train{Optimizer: "adam", LearningRate: 2e-3, Schedule: "cosine", Epochs: 3, BatchSize: 32, Seed: 1, LogEvery: 50}
+	l, err := newLearner(b, cfg, opts, trainSet.Classes)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.Out = io.Discard
-	if err := l.Fit(trainSet, nil); err != nil {
+	if err := l.Fit(context.Background(), trainSet, nil); err != nil {
 		t.Fatal(err)
 	}
-	r, err := l.Evaluate(testSet)
+	ev, err := l.Evaluate(testSet)
 	if err != nil {
 		t.Fatal(err)
 	}
+	r := ev.Report
 	t.Logf("test accuracy %.1f%% after %d steps\n%s", 100*r.Accuracy, l.Step(), r.Table())
 	if r.Accuracy < 0.35 {
 		t.Errorf("test accuracy %.1f%%, want at least 35%% (chance is 10%%)", 100*r.Accuracy)

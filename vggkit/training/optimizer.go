@@ -5,10 +5,11 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/vggkit/vggkit/vggkit/config"
 )
 
 // newOptimizer builds the optimizer the options name.
-func newOptimizer(o Options) optimizer.Interface {
+func newOptimizer(o config.Train) optimizer.Interface {
 	if o.Optimizer == "sgd" {
 		return &sgdMomentum{lr: o.LearningRate, momentum: o.Momentum, weightDecay: o.WeightDecay}
 	}

@@ -30,8 +30,8 @@ func (l *Learner) setupDataParallel() error {
 	if n < 2 {
 		return fmt.Errorf("data parallel needs several devices; backend %s has %d", l.Backend.Config, n)
 	}
-	if l.Opts.BatchSize%n != 0 {
-		return fmt.Errorf("data parallel over %d devices: batch size %d is not a multiple of %d", n, l.Opts.BatchSize, n)
+	if l.Config.Train.BatchSize%n != 0 {
+		return fmt.Errorf("data parallel over %d devices: batch size %d is not a multiple of %d", n, l.Config.Train.BatchSize, n)
 	}
 	mesh, err := distributed.NewDeviceMesh([]int{n}, []string{"data"})
 	if err != nil {
@@ -49,13 +49,13 @@ func (l *Learner) setupDataParallel() error {
 	// GoMLX v0.28.2 fails to run random initialisers inside a partitioned program.
 	if !l.initialized() {
 		e, err := model.NewExec(l.Backend.Backend, l.store, func(scope *model.Scope, images *graph.Node) *graph.Node {
-			logits, _ := vgg.Build(scope.In("model"), l.Model, l.form, images)
+			logits, _ := vgg.Build(scope.In("model"), l.Config.Model, l.form, images)
 			return logits
 		})
 		if err != nil {
 			return err
 		}
-		out, err := e.Call(tensors.FromShape(imageShape(1, l.Model.InputSize)))
+		out, err := e.Call(tensors.FromShape(imageShape(1, l.Config.Model.InputSize)))
 		if err != nil {
 			return fmt.Errorf("initialising the weights for data parallel: %w", err)
 		}
@@ -78,8 +78,27 @@ func (l *Learner) initialized() bool {
 	return false
 }
 
+// TrainStep runs one training step on a batch (the tensors are consumed: uint8 images
+// [B,H,W,C], int32 labels [B,1]) and returns the loss and the running accuracy.
+func (l *Learner) TrainStep(imgs, labels *tensors.Tensor) (loss, acc float64, err error) {
+	out, err := l.trainStep(imgs, labels)
+	if err != nil {
+		return 0, 0, err
+	}
+	loss, acc = scalar(out[0]), scalar(out[len(out)-1]) // reading waits for the step to finish.
+	for _, t := range out {
+		t.FinalizeAll()
+	}
+	return loss, acc, nil
+}
+
 // trainStep runs one training step on one device, or split over all of them.
 func (l *Learner) trainStep(imgs, labels *tensors.Tensor) ([]*tensors.Tensor, error) {
+	if l.Config.Train.DataParallel && l.parallel == nil {
+		if err := l.setupDataParallel(); err != nil {
+			return nil, err
+		}
+	}
 	if l.parallel == nil {
 		return l.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{imgs}, Labels: []*tensors.Tensor{labels}})
 	}

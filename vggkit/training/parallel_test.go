@@ -1,6 +1,7 @@
 package training
 
 import (
+	"context"
 	"io"
 	"math"
 	"strings"
@@ -20,12 +21,12 @@ func TestDataParallelMatchesOneDevice(t *testing.T) {
 	run := func(parallel bool) (*Learner, [][]float32) {
 		opts := tinyOptions()
 		opts.Epochs, opts.LogEvery, opts.DataParallel = 1, 1, parallel
-		l, err := NewLearner(b, tinyModel(), opts, set.Classes)
+		l, err := newLearner(b, tinyModel(), opts, set.Classes)
 		if err != nil {
 			t.Fatal(err)
 		}
 		l.Out = io.Discard
-		if err := l.Fit(set, nil); err != nil {
+		if err := l.Fit(context.Background(), set, nil); err != nil {
 			t.Fatal(err)
 		}
 		logits, err := l.Logits(set.Head(8))
@@ -60,7 +61,7 @@ func TestDataParallelMatchesOneDevice(t *testing.T) {
 	if err := par.Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	back, err := LoadLearner(b, dir)
+	back, err := Load(b, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,12 +79,12 @@ func TestDataParallelBatchMustDivide(t *testing.T) {
 	set := shapesSet(t, "train", 4)
 	opts := tinyOptions()
 	opts.BatchSize, opts.DataParallel = 6, true
-	l, err := NewLearner(b, tinyModel(), opts, set.Classes)
+	l, err := newLearner(b, tinyModel(), opts, set.Classes)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.Out = io.Discard
-	err = l.Fit(set, nil)
+	err = l.Fit(context.Background(), set, nil)
 	n := b.Backend.NumDevices()
 	switch {
 	case n < 2 && (err == nil || !strings.Contains(err.Error(), "needs several devices")):

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"context"
 	"io"
 	"math"
 	"testing"
@@ -19,7 +20,7 @@ func TestBF16MatchesF32AndLearns(t *testing.T) {
 	}
 	set := shapesSet(t, "train", 8)
 	cfg := tinyModel()
-	f32, err := NewLearner(b, cfg, tinyOptions(), set.Classes)
+	f32, err := newLearner(b, cfg, tinyOptions(), set.Classes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,11 +33,11 @@ func TestBF16MatchesF32AndLearns(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Precision = vgg.BF16
-	mixed, err := NewLearner(b, cfg, tinyOptions(), set.Classes)
+	mixed, err := newLearner(b, cfg, tinyOptions(), set.Classes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := mixed.Load(dir); err != nil {
+	if mixed, err = Resume(b, tinyConfig(cfg, tinyOptions()), dir); err != nil {
 		t.Fatalf("an f32 checkpoint must load into a bf16 learner: %v", err)
 	}
 	got, err := mixed.Logits(set)
@@ -61,12 +62,12 @@ func TestBF16MatchesF32AndLearns(t *testing.T) {
 
 	opts := tinyOptions()
 	opts.Epochs = 6
-	fresh, err := NewLearner(b, cfg, opts, set.Classes)
+	fresh, err := newLearner(b, cfg, opts, set.Classes)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fresh.Out = io.Discard
-	if err := fresh.Fit(set, nil); err != nil {
+	if err := fresh.Fit(context.Background(), set, nil); err != nil {
 		t.Fatal(err)
 	}
 	h := fresh.History.Epochs

@@ -16,14 +16,29 @@ import (
 
 // evalBatch is the batch size for prediction; the last partial batch is padded to it so
 // every image counts and no second graph is compiled.
-func (l *Learner) evalBatch() int { return max(1, l.Opts.BatchSize) }
+func (l *Learner) evalBatch() int { return max(1, l.Config.Train.BatchSize) }
 
 // Logits runs the model (evaluation mode: no augmentation, no dropout) over every image
 // of the set and returns one row of class scores per image.
 func (l *Learner) Logits(set *data.Set) ([][]float32, error) {
+	out := make([][]float32, 0, set.Len())
+	c := l.Config.Model.Classes
+	err := l.eachPadded(set, func(t *tensors.Tensor, n int) error {
+		flat, err := l.Forward(t)
+		for i := range min(n, len(flat)/c) {
+			out = append(out, flat[i*c:(i+1)*c])
+		}
+		return err
+	})
+	return out, err
+}
+
+// Forward runs the model in evaluation mode on one batch of uint8 images [B,H,W,C]
+// (the tensor is consumed) and returns the logits, flat [B*classes].
+func (l *Learner) Forward(images *tensors.Tensor) ([]float32, error) {
 	if l.predict == nil {
 		e, err := model.NewExec(l.Backend.Backend, l.store, func(scope *model.Scope, images *graph.Node) *graph.Node {
-			logits, _ := vgg.Build(scope.In("model"), l.Model, l.form, images)
+			logits, _ := vgg.Build(scope.In("model"), l.Config.Model, l.form, images)
 			return logits
 		})
 		if err != nil {
@@ -31,21 +46,13 @@ func (l *Learner) Logits(set *data.Set) ([][]float32, error) {
 		}
 		l.predict = e
 	}
-	out := make([][]float32, 0, set.Len())
-	err := l.eachPadded(set, func(t *tensors.Tensor, n int) error {
-		res, err := l.predict.Call(t)
-		if err != nil {
-			return err
-		}
-		flat := tensors.MustCopyFlatData[float32](res[0])
-		res[0].FinalizeAll()
-		c := l.Model.Classes
-		for i := range n {
-			out = append(out, flat[i*c:(i+1)*c])
-		}
-		return nil
-	})
-	return out, err
+	res, err := l.predict.Call(images)
+	images.FinalizeAll()
+	if err != nil {
+		return nil, err
+	}
+	defer res[0].FinalizeAll()
+	return tensors.MustCopyFlatData[float32](res[0]), nil
 }
 
 // eachPadded feeds the set in batches of evalBatch, padding the last one with zeros.
@@ -76,9 +83,17 @@ func (l *Learner) eachPadded(set *data.Set, fn func(t *tensors.Tensor, n int) er
 	return nil
 }
 
+// Eval is an evaluation: the report and what it was computed from, so pictures and
+// tables need no second pass over the data.
+type Eval struct {
+	Report *metrics.Report
+	Logits [][]float32 // one row of class scores per image.
+	Pred   []int32     // the predicted class per image.
+}
+
 // Evaluate computes overall and per-class accuracy and the confusion matrix over every
 // image of a labelled set (the tutorial counted only 4 images per batch).
-func (l *Learner) Evaluate(set *data.Set) (*metrics.Report, error) {
+func (l *Learner) Evaluate(set *data.Set) (*Eval, error) {
 	for i, lab := range set.Labels {
 		if lab < 0 {
 			return nil, fmt.Errorf("%s: image %d has no label: cannot evaluate an unlabeled split", set.Name, i)
@@ -88,7 +103,12 @@ func (l *Learner) Evaluate(set *data.Set) (*metrics.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return metrics.Compute(set.Name, l.Classes, set.Labels, metrics.ArgMax(logits))
+	pred := metrics.ArgMax(logits)
+	r, err := metrics.Compute(set.Name, l.Classes, set.Labels, pred)
+	if err != nil {
+		return nil, err
+	}
+	return &Eval{Report: r, Logits: logits, Pred: pred}, nil
 }
 
 // Prediction is one image's top classes.
@@ -146,12 +166,12 @@ func SoftmaxRow(row []float32) []float64 {
 // (vgg.Cfgs; -1 is the last, the tutorial's `features`) for the given images of the set:
 // one flattened [h, w, c] map per image, and its dimensions.
 func (l *Learner) FeatureMaps(set *data.Set, indices []int, layer int) (maps [][]float32, h, w, c int, err error) {
-	cfg := vgg.Cfgs[l.Model.Arch]
+	cfg := vgg.Cfgs[l.Config.Model.Arch]
 	if layer < 0 {
 		layer = len(cfg) - 1
 	}
 	if layer >= len(cfg) {
-		return nil, 0, 0, 0, fmt.Errorf("layer %d: %s has layers 0..%d", layer, l.Model.Arch, len(cfg)-1)
+		return nil, 0, 0, 0, fmt.Errorf("layer %d: %s has layers 0..%d", layer, l.Config.Model.Arch, len(cfg)-1)
 	}
 	if l.feats == nil {
 		l.feats = make(map[int]*model.Exec)
@@ -161,8 +181,8 @@ func (l *Learner) FeatureMaps(set *data.Set, indices []int, layer int) (maps [][
 		// holding variables that feed no output.
 		l.feats[layer], err = model.NewExec(l.Backend.Backend, l.store, func(scope *model.Scope, images *graph.Node) *graph.Node {
 			ms := scope.In("model")
-			x := vgg.Preprocess(ms, l.Model, images)
-			return vgg.FeaturesUpTo(ms.In("features"), l.Model, l.form, x, layer)
+			x := vgg.Preprocess(ms, l.Config.Model, images)
+			return vgg.FeaturesUpTo(ms.In("features"), l.Config.Model, l.form, x, layer)
 		})
 		if err != nil {
 			return

@@ -41,5 +41,5 @@ const (
 	BF16        = config.BF16
 )
 
-// Default is the tutorial's model: VGG16, LeakyReLU(0.2), GAP head, 10 classes, 224 px, mean/std 0.5.
-func Default() Config { return config.Model{Classes: 10}.Resolve() }
+// Default is the tutorial's model: VGG16, LeakyReLU(0.2), GAP head, 10 classes, 224 px, mean/std 0.5, no augmentation.
+func Default() Config { return config.Model{Classes: 10, Augment: config.NoAugment}.Resolve() }

@@ -1,10 +1,11 @@
-package training
+package benchmark
 
 import (
 	"fmt"
 	"testing"
 
 	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
@@ -12,7 +13,7 @@ import (
 // Adam) at 32 and 96 px, batch 32, full width and width/4, on the default backend; the
 // input is already at the model size, as in bench/torch/vgg_bench.py. Run with
 //
-//	GOEXPERIMENT=simd go test ./vggkit/training -run '^$' -bench VGG16 -benchtime 5x
+//	GOEXPERIMENT=simd go test ./vggkit/benchmark -run '^$' -bench VGG16 -benchtime 5x
 //
 // (bench/run.sh runs it beside the PyTorch reference.)
 func BenchmarkVGG16(b *testing.B) {
@@ -31,16 +32,12 @@ func BenchmarkVGG16(b *testing.B) {
 }
 
 func benchStep(b *testing.B, choice *backend.Choice, size int, width float64, mode string) {
-	cfg := vgg.Default()
-	cfg.InputSize, cfg.Width = size, width
+	cfg := config.Config{Model: vgg.Default(), Train: config.Train{Schedule: "constant", Epochs: 1}}
+	cfg.Model.InputSize, cfg.Model.Width = size, width
 	b.StopTimer() // the compile is not part of ns/op; img/s is the median step.
-	r, err := Bench(choice, cfg, benchOptions(), mode, 1, b.N)
+	r, err := Bench(choice, cfg, mode, 1, b.N)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(r.ImagesPerSec, "img/s")
-}
-
-func benchOptions() Options {
-	return Options{Optimizer: "adam", LearningRate: 1e-4, Schedule: "constant", Epochs: 1, BatchSize: 32, Seed: 1}
 }

@@ -1,7 +1,8 @@
-package training
+// Package benchmark times training steps or evaluation batches of a VGG on random
+// images: what `vggkit bench` and bench/run.sh report beside PyTorch.
+package benchmark
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,10 +18,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/loader"
+	"github.com/vggkit/vggkit/vggkit/training"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
@@ -47,25 +49,22 @@ type BenchResult struct {
 // Bench times train steps or evaluation batches of cfg on random uint8 images already at
 // the model's size (as the PyTorch reference, bench/torch/vgg_bench.py, does): one step to
 // compile and warm up (timed as FirstStep), then rounds x steps timed steps.
-func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds, steps int) (*BenchResult, error) {
+func Bench(b *backend.Choice, c config.Config, mode string, rounds, steps int) (*BenchResult, error) {
 	if mode != "train" && mode != "eval" {
 		return nil, fmt.Errorf("bench mode %q: want train or eval", mode)
 	}
 	if rounds < 1 || steps < 1 {
 		return nil, fmt.Errorf("bench needs rounds >= 1 and steps >= 1, got %d and %d", rounds, steps)
 	}
+	c = c.Resolve()
+	c.Model.Classes = max(2, c.Model.Classes)
+	cfg, opts := c.Model, c.Train
 	bs, size := opts.BatchSize, cfg.InputSize
-	l, err := NewLearner(b, cfg, opts, make([]string, cfg.Classes))
+	l, err := training.New(b, c, make([]string, cfg.Classes))
 	if err != nil {
 		return nil, err
 	}
 	l.Out = io.Discard
-	l.stepsPerEpoch = 1
-	if opts.DataParallel && mode == "train" {
-		if err := l.setupDataParallel(); err != nil {
-			return nil, err
-		}
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	pix := make([]uint8, bs*size*size*3)
 	for i := range pix {
@@ -94,28 +93,13 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 		if !ok {
 			return errors.New("bench: the loader stopped")
 		}
-		imgs := batch.Images
 		if mode == "eval" {
-			res, err := l.predict.Call(imgs)
-			imgs.FinalizeAll()
 			batch.LabelsT.FinalizeAll()
-			if err != nil {
-				return err
-			}
-			_ = tensors.MustCopyFlatData[float32](res[0]) // the logits on the host, as Logits does.
-			res[0].FinalizeAll()
-			return nil
-		}
-		out, err := l.trainStep(imgs, batch.LabelsT)
-		if err != nil {
+			_, err := l.Forward(batch.Images) // the logits on the host, as Logits does.
 			return err
 		}
-		// Reading the loss waits for the step to finish on the device, as Fit does.
-		_ = scalar(out[0])
-		for _, t := range out {
-			t.FinalizeAll()
-		}
-		return nil
+		_, _, err := l.TrainStep(batch.Images, batch.LabelsT) // waits for the step, as Fit does.
+		return err
 	}
 	sum, err := vgg.Summarize(cfg)
 	if err != nil {
@@ -126,7 +110,7 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 		dev = b.Backend.DeviceDescription(0)
 	}
 	r := &BenchResult{Backend: b.Config, Device: dev, Model: cfg.Name(), Mode: mode, Batch: bs, Size: size,
-		Precision: cmp.Or(cfg.Precision, vgg.F32), Optimizer: opts.Optimizer,
+		Precision: cfg.Precision, Optimizer: opts.Optimizer,
 		GFLOPPerImg: 2 * float64(sum.TotalMACs()) / 1e9}
 	if mode == "train" {
 		r.GFLOPPerImg *= 3 // backward costs twice the forward.
@@ -134,7 +118,7 @@ func Bench(b *backend.Choice, cfg vgg.Config, opts Options, mode string, rounds,
 	t0 := time.Now()
 	first := step
 	if mode == "eval" {
-		first = func() error { _, err := l.Logits(set); return err } // also builds l.predict
+		first = func() error { _, err := l.Logits(set); return err } // also compiles the forward pass
 	}
 	if err := first(); err != nil {
 		return nil, err
