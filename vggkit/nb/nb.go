@@ -14,15 +14,15 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/vggkit/vggkit/plotting"
-	"github.com/vggkit/vggkit/vggkit"
-	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/metrics"
+	"github.com/vggkit/vggkit/vggkit/pictures"
 	"github.com/vggkit/vggkit/vggkit/training"
 )
 
-// Fast reports whether VGGKIT_FAST is set: CI executes the notebooks with it, to keep the
-// whole run within minutes; users run the default settings.
-func Fast() bool { return os.Getenv("VGGKIT_FAST") != "" }
+// Fast reports whether VGGKIT_FAST is set (config.Env().Fast): CI executes the
+// notebooks with it, to keep the whole run within minutes; users run the default settings.
+func Fast() bool { return config.Env().Fast }
 
 // Show displays a chart as a PNG output; an error is displayed instead of the chart.
 func Show(c *plotting.Chart, err error) {
@@ -137,7 +137,7 @@ func (v *Live) draw() {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<div><code>%s</code></div>", html.EscapeString(v.status))
 	h := &v.l.History
-	for _, mk := range []func(*training.History) (*plotting.Chart, error){vggkit.LossCurve, vggkit.AccuracyCurve} {
+	for _, mk := range []func(*training.History) (*plotting.Chart, error){pictures.Loss, pictures.Accuracy} {
 		if len(h.Loss) == 0 {
 			break
 		}
@@ -153,36 +153,4 @@ func (v *Live) draw() {
 			base64.StdEncoding.EncodeToString(png))
 	}
 	gonbui.UpdateHTML(v.id, b.String())
-}
-
-// TrainingConfig is the notebooks' training run, shared by 03-training and 04-evaluation:
-// the demo's small VGG (VGG11-bn at 1/8 width on 32 px, Adam 2e-3 cosine, 5 epochs) on
-// `dataset`; with VGGKIT_FAST, 2 epochs on the first 2000 images.
-func TrainingConfig(dataset string) vggkit.Config {
-	c := vggkit.DemoConfig()
-	c.Data.Name = dataset
-	c.Train.EvalEachEpoch = true
-	if Fast() {
-		c.Train.Epochs, c.Data.Limit = 2, 2000
-	}
-	return c
-}
-
-// RunDir is the checkpoint directory of a run, runs/<dataset>-<model>[-fast], so that a
-// change of dataset or model starts a new run instead of resuming the wrong checkpoint.
-func RunDir(cfg vggkit.Config, train *data.Set) string {
-	name := train.Name + "-" + cfg.Model.Name()
-	if cfg.Data.Limit > 0 {
-		name += fmt.Sprintf("-first%d", cfg.Data.Limit)
-	}
-	var b strings.Builder
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '-':
-			b.WriteRune(r)
-		case r == ' ' || r == '_' || r == '@':
-			b.WriteRune('-')
-		}
-	}
-	return "runs/" + strings.Trim(b.String(), "-")
 }
