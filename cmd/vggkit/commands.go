@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	_ "image/jpeg" // decoders for predict.
-	_ "image/png"
 	"io"
 	"os"
 	"os/signal"
@@ -14,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	xdraw "golang.org/x/image/draw"
 
 	"github.com/vggkit/vggkit/vggkit"
 	"github.com/vggkit/vggkit/vggkit/backend"
@@ -200,7 +195,7 @@ func runPredict(args []string, stdout io.Writer) error {
 		return predictSplit(*ckpt, dc, *split, *topK, *asJSON, stdout)
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("%w: no images given (PNG or JPEG files), and no -split", errUsage)
+		return fmt.Errorf("%w: no images given (JPEG, PNG, GIF, BMP, WebP or TIFF files), and no -split", errUsage)
 	}
 	// Decode every image first: a bad file fails before any work.
 	if err := requireCheckpoint(*ckpt); err != nil {
@@ -213,7 +208,8 @@ func runPredict(args []string, stdout io.Writer) error {
 	size := meta.Model.InputSize
 	var pixels [][]uint8
 	for _, path := range fs.Args() {
-		p, err := readImage(path, size)
+		// The decoder training images go through: shorter side to size, centre crop.
+		p, err := data.ReadImage(path, size, 3)
 		if err != nil {
 			return err
 		}
@@ -252,29 +248,6 @@ func runPredict(args []string, stdout io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// readImage decodes a PNG or JPEG and resizes it (bilinear) to size x size RGB, HWC.
-func readImage(path string, size int) ([]uint8, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	img, format, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: cannot decode image (want PNG or JPEG): %w", path, err)
-	}
-	if b := img.Bounds(); b.Dx() == 0 || b.Dy() == 0 {
-		return nil, fmt.Errorf("%s: empty %s image", path, format)
-	}
-	dst := image.NewRGBA(image.Rect(0, 0, size, size))
-	xdraw.BiLinear.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
-	out := make([]uint8, 0, size*size*3)
-	for i := 0; i < len(dst.Pix); i += 4 {
-		out = append(out, dst.Pix[i], dst.Pix[i+1], dst.Pix[i+2])
-	}
-	return out, nil
 }
 
 func runSummary(args []string, stdout io.Writer) error {
