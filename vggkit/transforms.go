@@ -1,12 +1,9 @@
 package vggkit
 
 import (
-	"fmt"
-
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/vggkit/vggkit/plotting"
 	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/vgg"
@@ -39,31 +36,4 @@ func Transformed(set *data.Set, indices []int, cfg vgg.Config, train bool, seed 
 	}
 	d := out[0].Shape().Dimensions
 	return tensors.MustCopyFlatData[float32](out[0]), d[1], d[2], nil
-}
-
-// ShowTransformed is a grid of the first n images after the transforms, unnormalised for
-// display (the tutorial's imshow: x*std + mean).
-func ShowTransformed(set *data.Set, n, cols int, cfg vgg.Config, train bool) (*plotting.Chart, error) {
-	n = min(n, set.Len())
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	x, h, w, err := Transformed(set, idx, cfg, train, 1)
-	if err != nil {
-		return nil, err
-	}
-	imgs, err := plotting.ImagesFromFloat(x, n, h, w, set.C, cfg.Mean, cfg.Std)
-	if err != nil {
-		return nil, err
-	}
-	captions := make([]string, n)
-	for i := range captions {
-		captions[i] = label(set, i)
-	}
-	title := fmt.Sprintf("resized to %dx%d, normalised (shown unnormalised)", h, w)
-	if train {
-		title = fmt.Sprintf("training view: random crop + flip, then %dx%d", h, w)
-	}
-	return plotting.ImageGrid(imgs, captions, plotting.GridOptions{Cols: cols, Title: title, Scale: 1})
 }

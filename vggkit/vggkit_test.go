@@ -1,68 +1,41 @@
 package vggkit
 
 import (
-	"bytes"
-	"image/png"
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vggkit/vggkit/vggkit/config"
 )
 
-func TestDefaultsAreValid(t *testing.T) {
-	for name, c := range map[string]Config{"defaults": Defaults(), "demo": DemoConfig()} {
-		if err := c.Model.Validate(); err != nil {
-			t.Errorf("%s model: %v", name, err)
-		}
-		if err := c.Train.Validate(); err != nil {
-			t.Errorf("%s train: %v", name, err)
-		}
-	}
-	d := Defaults()
-	if d.Model.Arch != "vgg16" || d.Model.InputSize != 224 || d.Model.Activation != "leaky" || d.Model.LeakySlope != 0.2 ||
-		d.Model.Head != "gap" || d.Model.Mean[0] != 0.5 || d.Model.Std[0] != 0.5 || d.Train.Optimizer != "adam" {
-		t.Errorf("defaults drifted from the tutorial's model: %+v", d.Model)
-	}
-}
-
-func TestLoadDataAndShowBatch(t *testing.T) {
-	train, test, err := LoadData(DataConfig{Name: "shapes10", Fold: -1, PerClass: 2, Limit: 13})
+func TestLoadData(t *testing.T) {
+	train, test, err := LoadData(config.Data{Name: "shapes10", PerClass: 2, Limit: 13})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if train.Len() != 13 || test.Len() != 20 || !strings.Contains(train.Name, "Shapes10") {
 		t.Fatalf("train %d %q, test %d", train.Len(), train.Name, test.Len())
 	}
-	if _, _, err := LoadData(DataConfig{Name: "shapes10", Fold: 3}); err == nil {
+	if _, _, err := LoadData(config.Data{Name: "shapes10", Fold: 3}); err == nil {
 		t.Error("a fold of Shapes10 was accepted")
 	}
-	if _, _, err := LoadData(DataConfig{Name: "imagenet", Fold: -1}); err == nil || !strings.Contains(err.Error(), "imagenet") {
+	if _, _, err := LoadData(config.Data{Name: "imagenet"}); err == nil || !strings.Contains(err.Error(), "imagenet") {
 		t.Errorf("unknown dataset: %v", err)
-	}
-	c, err := ShowBatch(train, 8, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := c.PNG()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// 4 columns of 96 px cells plus padding; 2 rows with captions.
-	if w := img.Bounds().Dx(); w < 4*96 || w > 4*96+40 {
-		t.Errorf("grid width %d for 4 columns of 96 px", w)
 	}
 }
 
 // The transforms seen from outside: 96 px uint8 -> 224 px floats in [-1, 1].
 func TestTransformed(t *testing.T) {
 	t.Setenv("GOMLX_BACKEND", "go")
-	train, _, err := LoadData(DataConfig{Name: "shapes10", Fold: -1, PerClass: 1})
+	train, _, err := LoadData(config.Data{Name: "shapes10", PerClass: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Defaults().Model
+	cfg := config.Default().Model
 	x, h, w, err := Transformed(train, []int{0, 1}, cfg, false, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +72,68 @@ func TestReceptiveField(t *testing.T) {
 		got, err := ReceptiveField(n)
 		if err != nil || got != want {
 			t.Errorf("%d layers: %d (%v), want %d", n, got, err, want)
+		}
+	}
+}
+
+// A whole run through the one value: open (fresh), fit, evaluate; opened again on the
+// same folder it resumes, and the evaluation carries its predictions.
+func TestOpenFitEvaluate(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	cfg := config.Demo()
+	cfg.Data.PerClass, cfg.Train.Epochs, cfg.Train.BatchSize = 4, 1, 16
+	cfg.Model.Width = 0.0625
+	dir := filepath.Join(t.TempDir(), "run")
+	run, err := Open(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Learner.Out = io.Discard
+	if err := run.Fit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := run.Evaluate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Report.Total != run.Test.Len() || len(ev.Pred) != run.Test.Len() || !strings.Contains(ev.Report.Dataset, "Shapes10") {
+		t.Errorf("evaluation of %d test images: %d counted, %d predictions", run.Test.Len(), ev.Report.Total, len(ev.Pred))
+	}
+	cfg.Train.Epochs = 2
+	again, err := Open(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Learner.Step() != run.Learner.Step() || again.Learner.Step() == 0 {
+		t.Errorf("reopened at step %d, the run stopped at %d", again.Learner.Step(), run.Learner.Step())
+	}
+	loaded, err := Load(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Config.Data.Name != "shapes10" || loaded.Config.Data.PerClass != 4 || loaded.Test.Len() != 40 {
+		t.Errorf("loaded run: data %+v, %d test images", loaded.Config.Data, loaded.Test.Len())
+	}
+}
+
+// Bad settings are refused before any data is loaded or any step is taken.
+func TestOpenRefusesBadSettings(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	for name, c := range map[string]struct {
+		mutate func(*config.Config)
+		dir    string
+		want   string
+	}{
+		"NaN width":            {func(c *config.Config) { c.Model.Width = math.NaN() }, "", "width NaN"},
+		"fold 11":              {func(c *config.Config) { c.Data.Fold = 11 }, "", "fold 11"},
+		"unknown optimizer":    {func(c *config.Config) { c.Train.Optimizer = "lion" }, "", `"lion"`},
+		"run folder is a file": {func(*config.Config) {}, file, file},
+	} {
+		cfg := config.Demo()
+		c.mutate(&cfg)
+		if _, err := Open(cfg, c.dir); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error saying %q", name, err, c.want)
 		}
 	}
 }

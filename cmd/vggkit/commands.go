@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	_ "image/jpeg" // decoders for predict.
-	_ "image/png"
 	"io"
 	"os"
 	"os/signal"
@@ -159,7 +157,7 @@ func runPredict(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: give image files or -split, not both", errUsage)
 	}
 	if *split == "" && fs.NArg() == 0 {
-		return fmt.Errorf("%w: no images given (PNG or JPEG files), and no -split", errUsage)
+		return fmt.Errorf("%w: no images given (JPEG, PNG, GIF, BMP, WebP or TIFF files), and no -split", errUsage)
 	}
 	b, err := backend.Shared()
 	if err != nil {

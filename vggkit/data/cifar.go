@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vggkit/vggkit/internal/fetch"
 )
 
 // CIFAR binary layout: each record is the label byte(s), then 3 planes (R, G,
@@ -26,7 +28,7 @@ type cifarKind struct {
 	sub        string              // folder the archive extracts to.
 	files      map[string][]string // split -> its .bin files, in order.
 	labelBytes int                 // bytes before the pixels: 1 (CIFAR-10) or 2 (coarse, fine).
-	remote     *remoteArchive
+	remote     *fetch.File
 }
 
 var cifar10Kind = cifarKind{
@@ -52,14 +54,14 @@ var cifarCounts = map[string]int{
 
 // cifar10Remote and cifar100Remote are the authors' binary archives (sizes and
 // MD5s as published on https://www.cs.toronto.edu/~kriz/cifar.html).
-var cifar10Remote = remoteArchive{
-	url: "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", name: "cifar-10-binary.tar.gz",
-	size: 170_052_171, md5: "c32a1d4ab5d03f1284b67883e8d87530", what: "CIFAR-10", extracted: "cifar-10-batches-bin",
+var cifar10Remote = fetch.File{
+	URL: "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", Name: "cifar-10-binary.tar.gz",
+	Size: 170_052_171, MD5: "c32a1d4ab5d03f1284b67883e8d87530", What: "CIFAR-10", Extracted: "cifar-10-batches-bin",
 }
 
-var cifar100Remote = remoteArchive{
-	url: "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz", name: "cifar-100-binary.tar.gz",
-	size: 168_513_733, md5: "03b5dce01913d631647c71ecec9e9cb8", what: "CIFAR-100", extracted: "cifar-100-binary",
+var cifar100Remote = fetch.File{
+	URL: "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz", Name: "cifar-100-binary.tar.gz",
+	Size: 168_513_733, MD5: "03b5dce01913d631647c71ecec9e9cb8", What: "CIFAR-100", Extracted: "cifar-100-binary",
 }
 
 // LoadCIFAR10 reads the "train" (data_batch_1..5.bin, 50000 images) or "test"
@@ -109,7 +111,7 @@ func cifarRoot(k cifarKind, dir, split string) string {
 
 func missingCIFAR(k cifarKind, dir, path string) error {
 	return fmt.Errorf("%s: %s not found: put the files of %s (its %s/ folder) in %s, or run `vggkit download %s`",
-		k.what, path, k.remote.url, k.sub, dir, k.name)
+		k.what, path, k.remote.URL, k.sub, dir, k.name)
 }
 
 func loadCIFAR(k cifarKind, dir, split string, coarse bool) (*Set, error) {
@@ -266,7 +268,7 @@ func downloadCIFAR(ctx context.Context, k cifarKind, cacheDir string, progress i
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return "", fmt.Errorf("%s: %w", k.what, err)
 	}
-	archive, err := fetchVerified(ctx, *k.remote, cacheDir, progress)
+	archive, err := fetch.Verified(ctx, *k.remote, cacheDir, progress)
 	if err != nil {
 		return "", err
 	}

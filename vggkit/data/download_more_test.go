@@ -30,9 +30,9 @@ func TestDownloadCIFAR10(t *testing.T) {
 		entries = append(entries, tarEntry{name: "cifar-10-batches-bin/" + n, body: files[n]})
 	}
 	archive := makeTarGz(t, entries)
-	srv := serveArchive(t, archive, true, 0)
+	srv := serveArchive(t, archive)
 	old := cifar10Remote
-	cifar10Remote.url, cifar10Remote.size, cifar10Remote.md5 = srv.URL+"/cifar-10-binary.tar.gz", int64(len(archive)), md5Hex(archive)
+	cifar10Remote.URL, cifar10Remote.Size, cifar10Remote.MD5 = srv.URL+"/cifar-10-binary.tar.gz", int64(len(archive)), md5Hex(archive)
 	t.Cleanup(func() { cifar10Remote = old })
 	cache := t.TempDir()
 	var progress strings.Builder

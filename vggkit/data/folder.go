@@ -1,13 +1,8 @@
 package data
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
-	"image"
-	_ "image/gif" // Decoders the folder reader accepts (image.Decode dispatches on content).
-	_ "image/jpeg"
-	_ "image/png"
 	"io/fs"
 	"math"
 	"math/rand/v2"
@@ -18,10 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	_ "golang.org/x/image/bmp" // Already a dependency (plots); torchvision's ImageFolder reads these too.
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
 )
 
 // folderExtensions are the files the folder reader takes as images (as
@@ -29,11 +20,6 @@ import (
 // files (README, .DS_Store) are ignored.
 var folderExtensions = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true,
 	".bmp": true, ".webp": true, ".tif": true, ".tiff": true}
-
-// maxImagePixels refuses images whose header announces more pixels than this
-// (about 256 MB decoded): a bogus or giant file is skipped rather than
-// exhausting memory in every worker at once.
-const maxImagePixels = 64 << 20
 
 // FolderOptions tune LoadImageFolder; the zero value gives the defaults.
 type FolderOptions struct {
@@ -282,8 +268,8 @@ func splitClass(files []string, class, split string, frac float64, seed uint64) 
 	return out
 }
 
-// decodeAll decodes and resizes every path into one buffer, in parallel (one
-// worker per CPU). Image i always lands in slot i, so the result does not
+// decodeAll decodes and resizes every path into one buffer (as ReadImage), in
+// parallel (one worker per CPU). Image i always lands in slot i, so the result does not
 // depend on scheduling; errs[i] says why image i could not be used.
 func decodeAll(paths []string, size, channels int) ([]uint8, []error) {
 	n := size * size * channels
@@ -298,48 +284,10 @@ func decodeAll(paths []string, size, channels int) ([]uint8, []error) {
 				if i >= len(paths) {
 					return
 				}
-				errs[i] = decodeInto(paths[i], size, channels, pixels[i*n:(i+1)*n])
+				errs[i] = decodeFile(paths[i], size, channels, pixels[i*n:(i+1)*n])
 			}
 		})
 	}
 	wg.Wait()
 	return pixels, errs
-}
-
-// decodeInto decodes one file and writes it resized into dst. The header is
-// read first so that an absurd size is refused before decoding.
-func decodeInto(path string, size, channels int, dst []uint8) (err error) {
-	defer func() {
-		// A decoder bug on a hostile file must skip the file, not stop the load.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("decoder panic: %v", r)
-		}
-	}()
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	cfg, format, err := image.DecodeConfig(f)
-	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return errors.New("not a JPEG, PNG, GIF, BMP, WebP or TIFF image")
-		}
-		return fmt.Errorf("bad image header: %w", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
-		return fmt.Errorf("%s of %dx%d pixels: want 1 to %d million pixels", format, cfg.Width, cfg.Height, maxImagePixels>>20)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
-		return err
-	}
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return fmt.Errorf("%s does not decode: %w", format, err)
-	}
-	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
-		return fmt.Errorf("%s decodes to an empty %dx%d image", format, b.Dx(), b.Dy())
-	}
-	resizeCentreCrop(img, size, channels, dst)
-	return nil
 }

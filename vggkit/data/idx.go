@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/vggkit/vggkit/internal/fetch"
 )
 
 // IDX (the MNIST family's format): a 4-byte magic (0, 0, type 0x08 = unsigned
@@ -337,8 +339,8 @@ func DownloadMNIST(ctx context.Context, name, cacheDir string, progress io.Write
 	for _, split := range []string{"train", "test"} {
 		for _, what := range []string{"-images-idx3-ubyte.gz", "-labels-idx1-ubyte.gz"} {
 			file := idxPrefix[split] + what
-			ra := remoteArchive{url: k.mirror + file, name: file, md5: k.md5[file], what: k.what}
-			if _, err := fetchVerified(ctx, ra, dir, progress); err != nil {
+			f := fetch.File{URL: k.mirror + file, Name: file, MD5: k.md5[file], What: k.what}
+			if _, err := fetch.Verified(ctx, f, dir, progress); err != nil {
 				return "", err
 			}
 		}

@@ -1,5 +1,8 @@
 // Package data holds image classification datasets as uint8 pixels on the host
-// (STL-10, the embedded Shapes10 set) and the batching that feeds them to a model.
+// (STL-10, CIFAR, the MNIST family, image folders, the embedded Shapes10 set): their
+// readers, their downloads (which files, from where, how they are laid out), and the
+// one image decoder (ReadImage) that training and serving share. Feeding a set to a
+// model in batches is the loader's job (vggkit/loader).
 //
 // Images stay uint8 in HWC order until they are inside the compiled graph: the
 // STL-10 train split is 138 MB as uint8 and would be 3 GB as float32 at 224 px.
@@ -7,7 +10,6 @@ package data
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strings"
 )
 
@@ -88,41 +90,4 @@ func (s *Set) Head(n int) *Set {
 func (s *Set) Describe() string {
 	return fmt.Sprintf("%s: %d images of %dx%dx%d, %d classes (%s)", s.Name, s.Len(), s.H, s.W, s.C,
 		len(s.Classes), strings.Join(s.Classes, ", "))
-}
-
-// Batch is a batch of images and labels copied out of a Set.
-type Batch struct {
-	Pixels  []uint8 // B*H*W*C
-	Labels  []int32 // B
-	Indices []int   // which images of the set.
-}
-
-// Batches yields the set in batches of size batchSize. With shuffle, the order is a
-// permutation drawn from rng (one per call: call once per epoch). With dropLast, a last
-// partial batch is dropped (training keeps shapes fixed); evaluation keeps it so every image counts.
-func (s *Set) Batches(batchSize int, shuffle bool, rng *rand.Rand, dropLast bool) func(yield func(Batch) bool) {
-	return func(yield func(Batch) bool) {
-		order := make([]int, s.Len())
-		for i := range order {
-			order[i] = i
-		}
-		if shuffle {
-			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		}
-		n := s.ImageBytes()
-		for start := 0; start < len(order); start += batchSize {
-			end := min(start+batchSize, len(order))
-			if dropLast && end-start < batchSize {
-				return
-			}
-			b := Batch{Pixels: make([]uint8, (end-start)*n), Labels: make([]int32, end-start), Indices: order[start:end]}
-			for k, i := range order[start:end] {
-				copy(b.Pixels[k*n:(k+1)*n], s.Image(i))
-				b.Labels[k] = s.Labels[i]
-			}
-			if !yield(b) {
-				return
-			}
-		}
-	}
 }

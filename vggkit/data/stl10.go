@@ -127,7 +127,7 @@ func LoadSTL10(dir, split string, fold int) (*Set, error) {
 // and how to get them, since that is what the user has to do next.
 func missingSTL10(dir, path string) error {
 	return fmt.Errorf("STL-10: %s not found: put the STL-10 binary files (the stl10_binary/ folder of %s) in %s, or run `vggkit download stl10`",
-		path, stl10Remote.url, dir)
+		path, stl10Remote.URL, dir)
 }
 
 func openSTL10(dir, path string) (*os.File, int64, error) {

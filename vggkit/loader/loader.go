@@ -10,8 +10,7 @@
 // (set vgg.Config.Augment off so the graph does not augment a second time).
 //
 // The batches are deterministic: the order of an epoch is the permutation drawn from
-// rand.New(rand.NewPCG(seed, epoch)) (the same as data.Set.Batches and the training
-// loop always used), and each image's augmentation is drawn from (seed, epoch, index)
+// rand.New(rand.NewPCG(seed, epoch)) (the one the training loop always used), and each image's augmentation is drawn from (seed, epoch, index)
 // alone, so worker count and scheduling change nothing.
 package loader
 
@@ -51,14 +50,14 @@ type Options struct {
 	DeviceAfter <-chan struct{}
 
 	// Host-side transforms, in uint8, done by the workers (all off by default: the graph
-	// does them). Size resizes to Size x Size (bilinear, half-pixel centres, as
-	// vgg.Preprocess's resize); then Crop takes a random Size x Size crop of the image
-	// padded with Pad zero pixels on each side (torchvision's RandomCrop(size, padding);
-	// Pad 0 means Size/8, the fraction vgg.Augment pads with); Flip mirrors half the
-	// images left-right.
+	// does them, and training uses that path). Size resizes to Size x Size (bilinear,
+	// half-pixel centres, as vgg.Preprocess's resize); then Crop takes a random Size x
+	// Size crop of the image padded with Size/8 zero pixels on each side (torchvision's
+	// RandomCrop(size, padding); the fraction vgg.Augment pads with); Flip mirrors half
+	// the images left-right. bench/pipeline measures this path against torchvision's
+	// DataLoader, which transforms on the host.
 	Size int
 	Crop bool
-	Pad  int
 	Flip bool
 }
 
@@ -86,6 +85,7 @@ type Loader struct {
 	outH      int // output image size (square when resizing).
 	outW      int
 	transform bool      // host transforms on (else images are copied as they are).
+	pad       int       // with Crop: zero padding on each side before the random crop.
 	cols      taps      // resize taps along x (set.W -> outW), shared read-only by the workers.
 	rows      taps      // resize taps along y (set.H -> outH).
 	pool      sync.Pool // *Batch, with buffers, for reuse.
@@ -99,8 +99,8 @@ func New(set *data.Set, opts Options) (*Loader, error) {
 	if opts.BatchSize <= 0 {
 		return nil, fmt.Errorf("loader: batch size %d, want > 0", opts.BatchSize)
 	}
-	if opts.Size < 0 || opts.Pad < 0 || opts.Workers < 0 || opts.Prefetch < 0 {
-		return nil, fmt.Errorf("loader: negative size, pad, workers or prefetch in %+v", opts)
+	if opts.Size < 0 || opts.Workers < 0 || opts.Prefetch < 0 {
+		return nil, fmt.Errorf("loader: negative size, workers or prefetch in %+v", opts)
 	}
 	if opts.Workers == 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -112,8 +112,8 @@ func New(set *data.Set, opts Options) (*Loader, error) {
 	if opts.Size > 0 {
 		l.outH, l.outW = opts.Size, opts.Size
 	}
-	if opts.Crop && opts.Pad == 0 {
-		l.opts.Pad = max(1, min(l.outH, l.outW)/8)
+	if opts.Crop {
+		l.pad = max(1, min(l.outH, l.outW)/8)
 	}
 	l.transform = l.outH != set.H || l.outW != set.W || opts.Crop || opts.Flip
 	l.cols = bilinearTaps(set.W, l.outW)
@@ -134,7 +134,7 @@ func (l *Loader) BatchesPerEpoch() int {
 }
 
 // Order is the order of the images in an epoch: the identity, or with Shuffle the
-// permutation drawn from rand.New(rand.NewPCG(Seed, epoch)) (as data.Set.Batches draws it).
+// permutation drawn from rand.New(rand.NewPCG(Seed, epoch)) (rand.Rand.Shuffle of the identity).
 func (l *Loader) Order(epoch int) []int {
 	order := make([]int, l.set.Len())
 	for i := range order {
@@ -291,8 +291,8 @@ func (l *Loader) image(dst []uint8, i, epoch int, s *scratch) {
 		var p rand.PCG
 		p.Seed(l.opts.Seed^0x6a09e667f3bcc909, uint64(epoch)<<32|uint64(uint32(i)))
 		if l.opts.Crop {
-			dy = randN(p.Uint64(), 2*l.opts.Pad+1) - l.opts.Pad
-			dx = randN(p.Uint64(), 2*l.opts.Pad+1) - l.opts.Pad
+			dy = randN(p.Uint64(), 2*l.pad+1) - l.pad
+			dx = randN(p.Uint64(), 2*l.pad+1) - l.pad
 		}
 		if l.opts.Flip {
 			flip = p.Uint64()&1 == 1

@@ -1,5 +1,7 @@
-// Package metrics computes classification results on the host: overall and per-class
-// accuracy over every test image, and the confusion matrix, as text and JSON.
+// Package metrics computes classification results on the host from the model's
+// outputs: overall and per-class accuracy over every test image and the confusion
+// matrix (as text and JSON), and per image the softmax, the predicted class (ArgMax),
+// the top-k classes and the mistakes the model was surest of.
 package metrics
 
 import (
@@ -66,21 +68,6 @@ func Compute(dataset string, classes []string, truth, pred []int32) (*Report, er
 		r.PerClass = append(r.PerClass, ca)
 	}
 	return r, nil
-}
-
-// ArgMax returns the index of the largest value of each row.
-func ArgMax(rows [][]float32) []int32 {
-	out := make([]int32, len(rows))
-	for i, row := range rows {
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		out[i] = int32(best)
-	}
-	return out
 }
 
 // Table renders the overall and per-class accuracy as text, as the tutorial printed it

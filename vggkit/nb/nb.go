@@ -14,15 +14,15 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/vggkit/vggkit/plotting"
-	"github.com/vggkit/vggkit/vggkit"
-	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/metrics"
+	"github.com/vggkit/vggkit/vggkit/pictures"
 	"github.com/vggkit/vggkit/vggkit/training"
 )
 
-// Fast reports whether VGGKIT_FAST is set: CI executes the notebooks with it, to keep the
-// whole run within minutes; users run the default settings.
-func Fast() bool { return os.Getenv("VGGKIT_FAST") != "" }
+// Fast reports whether VGGKIT_FAST is set (config.Env().Fast): CI executes the
+// notebooks with it, to keep the whole run within minutes; users run the default settings.
+func Fast() bool { return config.Env().Fast }
 
 // Show displays a chart as a PNG output; an error is displayed instead of the chart.
 func Show(c *plotting.Chart, err error) {
@@ -93,8 +93,35 @@ func Accuracy(r *metrics.Report) {
 
 // Live shows training as it runs: a progress line and the loss and accuracy curves,
 // redrawn in place at most every `every`; the last drawing stays as the cell's output.
-// It hooks the learner's OnStep and OnEpoch and drops the text progress line.
-type Live struct {
+// Pass it to Fit as a hook; in a notebook it replaces the text progress line.
+//
+//	check(run.Fit(ctx, nb.Live(run.Learner, 2*time.Second)))
+func Live(l *training.Learner, every time.Duration) training.Hook {
+	v := &live{l: l, id: "vggkit_live_" + gonbui.UniqueID(), every: every, started: time.Now()}
+	l.NoProgressLine = gonbui.IsNotebook
+	v.draw()
+	return training.Hook{Name: "live view",
+		OnStep: func(s *training.State) error {
+			v.status = fmt.Sprintf("epoch %d/%d, step %d/%d, loss %.4f, %.0f ms/step, %.1f img/s", s.Epoch, s.Epochs,
+				s.Step, s.TotalSteps, s.Loss, float64(s.StepTime.Microseconds())/1000, s.ImagesPerSec)
+			if time.Since(v.last) >= v.every {
+				v.draw()
+			}
+			return nil
+		},
+		OnEpoch: func(*training.State, *training.Epoch) error { v.draw(); return nil },
+		OnEnd: func(s *training.State, err error) error {
+			v.status = fmt.Sprintf("done: %d steps, %s", l.Step(), time.Since(v.started).Round(time.Second))
+			if err != nil {
+				v.status = fmt.Sprintf("stopped at step %d: %v", l.Step(), err)
+			}
+			v.draw()
+			flush()
+			return err
+		}}
+}
+
+type live struct {
 	l       *training.Learner
 	id      string
 	every   time.Duration
@@ -104,30 +131,7 @@ type Live struct {
 	started time.Time
 }
 
-// LiveTraining attaches a live view to the learner.
-func LiveTraining(l *training.Learner, every time.Duration) *Live {
-	v := &Live{l: l, id: "vggkit_live_" + gonbui.UniqueID(), every: every, started: time.Now()}
-	l.NoProgressLine = gonbui.IsNotebook
-	l.OnStep = func(p training.Progress) {
-		v.status = fmt.Sprintf("epoch %d/%d, step %d/%d, loss %.4f, %.0f ms/step, %.1f img/s", p.Epoch, p.Epochs,
-			p.Step, p.TotalSteps, p.Loss, float64(p.StepTime.Microseconds())/1000, p.ImagesPerSec)
-		if time.Since(v.last) >= v.every {
-			v.draw()
-		}
-	}
-	l.OnEpoch = func(training.Epoch) { v.draw() }
-	v.draw()
-	return v
-}
-
-// Done draws the final state (call it after Fit).
-func (v *Live) Done() {
-	v.status = fmt.Sprintf("done: %d steps, %s", v.l.Step(), time.Since(v.started).Round(time.Second))
-	v.draw()
-	flush()
-}
-
-func (v *Live) draw() {
+func (v *live) draw() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.last = time.Now()
@@ -137,7 +141,7 @@ func (v *Live) draw() {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<div><code>%s</code></div>", html.EscapeString(v.status))
 	h := &v.l.History
-	for _, mk := range []func(*training.History) (*plotting.Chart, error){vggkit.LossCurve, vggkit.AccuracyCurve} {
+	for _, mk := range []func(*training.History) (*plotting.Chart, error){pictures.Loss, pictures.Accuracy} {
 		if len(h.Loss) == 0 {
 			break
 		}
@@ -153,36 +157,4 @@ func (v *Live) draw() {
 			base64.StdEncoding.EncodeToString(png))
 	}
 	gonbui.UpdateHTML(v.id, b.String())
-}
-
-// TrainingConfig is the notebooks' training run, shared by 03-training and 04-evaluation:
-// the demo's small VGG (VGG11-bn at 1/8 width on 32 px, Adam 2e-3 cosine, 5 epochs) on
-// `dataset`; with VGGKIT_FAST, 2 epochs on the first 2000 images.
-func TrainingConfig(dataset string) vggkit.Config {
-	c := vggkit.DemoConfig()
-	c.Data.Name = dataset
-	c.Train.EvalEachEpoch = true
-	if Fast() {
-		c.Train.Epochs, c.Data.Limit = 2, 2000
-	}
-	return c
-}
-
-// RunDir is the checkpoint directory of a run, runs/<dataset>-<model>[-fast], so that a
-// change of dataset or model starts a new run instead of resuming the wrong checkpoint.
-func RunDir(cfg vggkit.Config, train *data.Set) string {
-	name := train.Name + "-" + cfg.Model.Name()
-	if cfg.Data.Limit > 0 {
-		name += fmt.Sprintf("-first%d", cfg.Data.Limit)
-	}
-	var b strings.Builder
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '-':
-			b.WriteRune(r)
-		case r == ' ' || r == '_' || r == '@':
-			b.WriteRune('-')
-		}
-	}
-	return "runs/" + strings.Trim(b.String(), "-")
 }

@@ -14,16 +14,16 @@ import (
 	"github.com/vggkit/vggkit/internal/atomicfile"
 
 	"github.com/vggkit/vggkit/plotting"
-	"github.com/vggkit/vggkit/vggkit"
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/metrics"
+	"github.com/vggkit/vggkit/vggkit/pictures"
 	"github.com/vggkit/vggkit/vggkit/training"
 )
 
 // Input is what a report shows.
 type Input struct {
 	Title    string
-	Config   vggkit.Config
+	Config   any       // the run's configuration, saved as is in metrics.json (a config.Config, or the caller's own).
 	Train    *data.Set // for the data grid; may be nil.
 	Test     *data.Set // for the prediction grid; may be nil.
 	Learner  *training.Learner
@@ -44,7 +44,7 @@ type Summary struct {
 	Accuracy    float64          `json:"accuracy"`
 	Result      *metrics.Report  `json:"result"`
 	History     training.History `json:"history"`
-	Config      vggkit.Config    `json:"config"`
+	Config      any              `json:"config"`
 }
 
 // Files written, in the order the page shows them.
@@ -76,30 +76,30 @@ func Write(dir string, in Input) ([]string, error) {
 		return nil
 	}
 	if in.Train != nil {
-		c, err := vggkit.ShowBatch(in.Train, 32, 8)
+		c, err := pictures.Batch(in.Train, 32, 8)
 		if err := save(DataGrid, c, err); err != nil {
 			return written, err
 		}
 	}
 	h := &in.Learner.History
 	if len(h.Loss) > 0 {
-		c, err := vggkit.LossCurve(h)
+		c, err := pictures.Loss(h)
 		if err := save(LossCurve, c, err); err != nil {
 			return written, err
 		}
 	}
 	if len(h.Epochs) > 0 {
-		c, err := vggkit.AccuracyCurve(h)
+		c, err := pictures.Accuracy(h)
 		if err := save(Accuracy, c, err); err != nil {
 			return written, err
 		}
 	}
 	if in.Result != nil {
-		c, err := vggkit.ClassBars(in.Result)
+		c, err := pictures.PerClass(in.Result)
 		if err := save(PerClass, c, err); err != nil {
 			return written, err
 		}
-		c, err = vggkit.Confusion(in.Result)
+		c, err = pictures.Confusion(in.Result)
 		if err := save(Confusion, c, err); err != nil {
 			return written, err
 		}
@@ -109,12 +109,12 @@ func Write(dir string, in Input) ([]string, error) {
 		for i := range idx {
 			idx[i] = i
 		}
-		c, err := vggkit.ShowPredictions(in.Test, idx, in.Pred, 8)
+		c, err := pictures.Predictions(in.Test, idx, in.Pred, 8)
 		if err := save(Predictions, c, err); err != nil {
 			return written, err
 		}
 	}
-	sum := Summary{Title: in.Title, Dataset: in.Learner.Dataset, Model: in.Learner.Model.Name(),
+	sum := Summary{Title: in.Title, Dataset: in.Learner.Dataset, Model: in.Learner.Config.Model.Name(),
 		Params: in.Learner.NumParams(), Backend: in.Learner.Backend.String(), Steps: in.Learner.Step(),
 		WallSeconds: in.Duration.Seconds(), Result: in.Result, History: *h, Config: in.Config}
 	if in.Result != nil {

@@ -72,9 +72,6 @@ func New(b *backend.Choice, cfg config.Config, classes []string) (*Learner, erro
 	return l, nil
 }
 
-// Model is the model's configuration.
-func (l *Learner) Model() config.Model { return l.Config.Model }
-
 // Step is the number of training steps taken so far (across resumes).
 func (l *Learner) Step() int64 { return optimizer.GetGlobalStep(l.store) }
 

@@ -2,8 +2,6 @@ package training
 
 import (
 	"fmt"
-	"math"
-	"sort"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -131,35 +129,12 @@ func (l *Learner) Predict(set *data.Set, k int) ([]Prediction, error) {
 	}
 	out := make([]Prediction, len(logits))
 	for i, row := range logits {
-		probs := SoftmaxRow(row)
-		idx := make([]int, len(probs))
-		for j := range idx {
-			idx[j] = j
-		}
-		sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
-		for _, j := range idx[:min(k, len(idx))] {
+		probs := metrics.Softmax(row)
+		for _, j := range metrics.TopK(probs, k) {
 			out[i].Top = append(out[i].Top, ClassProb{Class: l.Classes[j], Index: j, Prob: probs[j]})
 		}
 	}
 	return out, nil
-}
-
-// SoftmaxRow is the softmax of one row of logits, computed stably.
-func SoftmaxRow(row []float32) []float64 {
-	m := math.Inf(-1)
-	for _, v := range row {
-		m = math.Max(m, float64(v))
-	}
-	out := make([]float64, len(row))
-	var sum float64
-	for i, v := range row {
-		out[i] = math.Exp(float64(v) - m)
-		sum += out[i]
-	}
-	for i := range out {
-		out[i] /= sum
-	}
-	return out
 }
 
 // FeatureMaps returns the feature maps after entry `layer` of the model's config table

@@ -1,0 +1,467 @@
+package fetch
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type tarEntry struct {
+	name     string
+	body     []byte
+	typ      byte // tar.TypeReg if zero.
+	linkname string
+}
+
+func makeTarGz(t *testing.T, entries []tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.linkname, Mode: 0o644, ModTime: time.Unix(1e9, 0)}
+		switch e.typ {
+		case 0:
+			h.Typeflag = tar.TypeReg
+			h.Size = int64(len(e.body))
+		case tar.TypeDir:
+			h.Mode = 0o755
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			if _, err := tw.Write(e.body); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// payload is a ~1 MB archive of a folder "ds" holding a.bin (random-looking bytes,
+// so gzip keeps it large) and names.txt.
+func payload(t *testing.T) ([]tarEntry, []byte) {
+	t.Helper()
+	big := make([]byte, 1<<20)
+	x := uint32(1)
+	for i := range big {
+		x = x*1664525 + 1013904223
+		big[i] = byte(x >> 24)
+	}
+	entries := []tarEntry{{name: "ds/", typ: tar.TypeDir}, {name: "ds/a.bin", body: big}, {name: "ds/names.txt", body: []byte("cat\ndog\n")}}
+	return entries, makeTarGz(t, entries)
+}
+
+// file describes data served at url, with its size and MD5.
+func file(url string, data []byte) File {
+	sum := md5.Sum(data)
+	return File{URL: url, Name: "ds.tar.gz", Size: int64(len(data)), MD5: hex.EncodeToString(sum[:])}
+}
+
+// findDS locates the extracted ds/ folder.
+func findDS(root string) (string, bool) {
+	d := filepath.Join(root, "ds")
+	_, err := os.Stat(filepath.Join(d, "names.txt"))
+	return d, err == nil
+}
+
+// archiveServer serves data on loopback and records what was asked and sent.
+type archiveServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests int
+	ranges   []string
+	sent     int64
+}
+
+// serveArchive serves data; honourRange false mimics a server that ignores
+// Range and always answers 200 with the whole file; cutAt > 0 sends only that
+// many bytes of the body, then drops the connection.
+func serveArchive(t *testing.T, data []byte, honourRange bool, cutAt int) *archiveServer {
+	t.Helper()
+	s := &archiveServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests++
+		s.ranges = append(s.ranges, r.Header.Get("Range"))
+		s.mu.Unlock()
+		cw := &countingWriter{ResponseWriter: w}
+		switch {
+		case cutAt > 0:
+			w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+			w.WriteHeader(http.StatusOK)
+			cw.Write(data[:cutAt])
+			if hj, ok := w.(http.Hijacker); ok {
+				conn, _, _ := hj.Hijack()
+				conn.Close()
+			}
+		case honourRange:
+			http.ServeContent(cw, r, "ds.tar.gz", time.Time{}, bytes.NewReader(data))
+		default:
+			w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+			cw.Write(data)
+		}
+		s.mu.Lock()
+		s.sent += cw.n
+		s.mu.Unlock()
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// checkDirHolds fails if dir has anything but the listed names.
+func checkDirHolds(t *testing.T, dir string, want ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("%s holds %v, want %v", dir, got, want)
+	}
+}
+
+func TestVerifiedDownloads(t *testing.T) {
+	_, data := payload(t)
+	srv := serveArchive(t, data, true, 0)
+	f := file(srv.URL+"/ds.tar.gz", data)
+	dir := filepath.Join(t.TempDir(), "cache") // Does not exist yet.
+	var progress bytes.Buffer
+	path, err := Verified(context.Background(), f, dir, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != filepath.Join(dir, "ds.tar.gz") {
+		t.Errorf("path %s", path)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("file differs from the served one (err %v)", err)
+	}
+	checkDirHolds(t, dir, "ds.tar.gz")
+	out := progress.String()
+	for _, w := range []string{"100.0%", "MB/s", "MB", "checking MD5"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("progress output %q lacks %q", out, w)
+		}
+	}
+	// ~1 MB in 32 KB writes arrives in well under progressEvery: the bar must be
+	// drawn about once, not once per write.
+	if n := strings.Count(out, "\rds.tar.gz"); n > 3 {
+		t.Errorf("progress bar drawn %d times for a fast download; not throttled", n)
+	}
+	// Already there: checked, not downloaded again.
+	if _, err := Verified(context.Background(), f, dir, nil); err != nil || srv.requests != 1 {
+		t.Errorf("second call: %v, %d requests; want 1", err, srv.requests)
+	}
+}
+
+// A file put there by hand is used without any network; SHA-256 alone vouches too.
+func TestVerifiedHandPlacedSHA256(t *testing.T) {
+	_, data := payload(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ds.tar.gz"), data, 0o644)
+	sum := sha256.Sum256(data)
+	f := File{URL: "http://127.0.0.1:1/nowhere", Name: "ds.tar.gz", SHA256: hex.EncodeToString(sum[:])}
+	var progress bytes.Buffer
+	if _, err := Verified(context.Background(), f, dir, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "checking SHA-256") {
+		t.Errorf("progress %q", progress.String())
+	}
+	f.SHA256 = strings.Repeat("0", 64)
+	_, err := Verified(context.Background(), f, dir, nil)
+	if err == nil || !strings.Contains(err.Error(), "SHA-256 "+hex.EncodeToString(sum[:])) || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("wrong SHA-256: %v", err)
+	}
+	checkDirHolds(t, dir, "ds.tar.gz.bad")
+	f.SHA256 = ""
+	if _, err := Verified(context.Background(), f, dir, nil); err == nil || !strings.Contains(err.Error(), "no checksum") {
+		t.Errorf("no checksum: %v", err)
+	}
+}
+
+func TestVerifiedResumesWithRange(t *testing.T) {
+	_, data := payload(t)
+	srv := serveArchive(t, data, true, 0)
+	dir := t.TempDir()
+	k := len(data) / 3
+	if err := os.WriteFile(filepath.Join(dir, "ds.tar.gz.part"), data[:k], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verified(context.Background(), file(srv.URL+"/ds.tar.gz", data), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("bytes=%d-", k); len(srv.ranges) != 1 || srv.ranges[0] != want {
+		t.Errorf("Range headers %q, want one %q", srv.ranges, want)
+	}
+	if want := int64(len(data) - k); srv.sent != want {
+		t.Errorf("server sent %d bytes, want %d (the rest only)", srv.sent, want)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "ds.tar.gz"))
+	if !bytes.Equal(got, data) {
+		t.Error("file differs from the served one")
+	}
+}
+
+// A server that ignores Range answers 200 with the whole file: the part file
+// must be started over, not appended to.
+func TestVerifiedServerIgnoresRange(t *testing.T) {
+	_, data := payload(t)
+	srv := serveArchive(t, data, false, 0)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ds.tar.gz.part"), bytes.Repeat([]byte{'x'}, 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verified(context.Background(), file(srv.URL+"/ds.tar.gz", data), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(srv.ranges) != 1 || srv.ranges[0] != "bytes=1000-" {
+		t.Errorf("Range headers %q, want one bytes=1000-", srv.ranges)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "ds.tar.gz"))
+	if !bytes.Equal(got, data) {
+		t.Error("file differs from the served one")
+	}
+}
+
+// A connection dropped half way leaves the part file, says so, and the next
+// run resumes from it.
+func TestVerifiedInterruptedThenResumed(t *testing.T) {
+	_, data := payload(t)
+	cut := len(data) / 2
+	bad := serveArchive(t, data, true, cut)
+	dir := t.TempDir()
+	_, err := Verified(context.Background(), file(bad.URL+"/ds.tar.gz", data), dir, nil)
+	if err == nil {
+		t.Fatal("no error for a dropped connection")
+	}
+	for _, w := range []string{"could not download", "interrupted", "resumes"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	st, err := os.Stat(filepath.Join(dir, "ds.tar.gz.part"))
+	if err != nil || st.Size() != int64(cut) {
+		t.Fatalf("part file: %v, %v; want %d bytes", st, err, cut)
+	}
+	checkDirHolds(t, dir, "ds.tar.gz.part")
+
+	good := serveArchive(t, data, true, 0)
+	if _, err := Verified(context.Background(), file(good.URL+"/ds.tar.gz", data), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("bytes=%d-", cut); len(good.ranges) != 1 || good.ranges[0] != want {
+		t.Errorf("Range headers %q, want %q", good.ranges, want)
+	}
+	checkDirHolds(t, dir, "ds.tar.gz")
+}
+
+// Cancelling the context stops the download with a message that is not the
+// offline hint, and keeps the part file for the next run.
+func TestVerifiedCancelled(t *testing.T) {
+	_, data := payload(t)
+	cut := len(data) / 2
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		w.Write(data[:cut])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // Stall, like a network that stopped moving.
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // Cancel once the first half has arrived.
+		for ctx.Err() == nil {
+			if st, err := os.Stat(filepath.Join(dir, "ds.tar.gz.part")); err == nil && st.Size() == int64(cut) {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	_, err := Verified(ctx, file(srv.URL+"/ds.tar.gz", data), dir, nil)
+	if err == nil {
+		t.Fatal("no error after cancel")
+	}
+	if !strings.Contains(err.Error(), "stopped after") || !strings.Contains(err.Error(), "context canceled") || strings.Contains(err.Error(), "Offline?") {
+		t.Errorf("error %q, want 'stopped after ... context canceled' without the offline hint", err)
+	}
+	checkDirHolds(t, dir, "ds.tar.gz.part")
+}
+
+func TestVerifiedMD5Mismatch(t *testing.T) {
+	_, data := payload(t)
+	srv := serveArchive(t, data, true, 0)
+	f := file(srv.URL+"/ds.tar.gz", data)
+	f.MD5, f.What = "0123456789abcdef0123456789abcdef", "Toy"
+	dir := t.TempDir()
+	_, err := Verified(context.Background(), f, dir, nil)
+	if err == nil {
+		t.Fatal("no error for a wrong MD5")
+	}
+	sum := md5.Sum(data)
+	for _, w := range []string{"Toy: ", "corrupt", "MD5 " + hex.EncodeToString(sum[:]), "want 0123456789abcdef0123456789abcdef", "run again"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	// The bad file is moved aside, so the next run downloads afresh.
+	checkDirHolds(t, dir, "ds.tar.gz.bad")
+}
+
+func TestVerifiedOffline(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL + "/ds.tar.gz"
+	srv.Close() // Nothing listens there any more.
+	f := file(url, []byte("whatever"))
+	f.Extracted = "ds"
+	dir := t.TempDir()
+	_, err := Verified(context.Background(), f, dir, nil)
+	if err == nil {
+		t.Fatal("no error without a server")
+	}
+	want := "could not download " + url + ": "
+	wantTail := ". Offline? Download it by hand and put ds.tar.gz (or the extracted ds/ folder) in " + dir + ", then run again"
+	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), wantTail) {
+		t.Errorf("error %q\nwant %q<cause>%q", err, want, wantTail)
+	}
+	checkDirHolds(t, dir)
+}
+
+func TestVerifiedHTTPError(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	_, err := Verified(context.Background(), file(srv.URL+"/ds.tar.gz", []byte("whatever")), t.TempDir(), nil)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 404") || !strings.Contains(err.Error(), "Offline?") {
+		t.Errorf("error %v, want HTTP 404 and the offline hint", err)
+	}
+}
+
+func TestUnpack(t *testing.T) {
+	entries, data := payload(t)
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "ds.tar.gz")
+	os.WriteFile(archive, data, 0o644)
+	var progress bytes.Buffer
+	got, err := Unpack(context.Background(), archive, dir, "dataset", findDS, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != filepath.Join(dir, "dataset") || !strings.Contains(progress.String(), "extracting") {
+		t.Errorf("unpacked to %s, progress %q", got, progress.String())
+	}
+	b, err := os.ReadFile(filepath.Join(got, "a.bin"))
+	if err != nil || !bytes.Equal(b, entries[1].body) {
+		t.Errorf("a.bin: %v", err)
+	}
+	checkDirHolds(t, dir, "dataset", "ds.tar.gz")
+	// What find looks for is not there: ErrNotFound, and nothing left behind.
+	_, err = Unpack(context.Background(), archive, dir, "other", func(string) (string, bool) { return "", false }, nil)
+	if err == nil || !strings.Contains(err.Error(), ErrNotFound.Error()) {
+		t.Errorf("not found: %v", err)
+	}
+	checkDirHolds(t, dir, "dataset", "ds.tar.gz")
+}
+
+func TestUnpackRefusesEscapes(t *testing.T) {
+	good, _ := payload(t)
+	cases := []struct {
+		name  string
+		entry tarEntry
+	}{
+		{"dotdot", tarEntry{name: "ds/../../evil.txt", body: []byte("x")}},
+		{"absolute", tarEntry{name: "/tmp/vggkit-evil.txt", body: []byte("x")}},
+		{"symlink out", tarEntry{name: "ds/link", typ: tar.TypeSymlink, linkname: "../../evil"}},
+		{"symlink absolute", tarEntry{name: "ds/link", typ: tar.TypeSymlink, linkname: "/etc"}},
+		{"hard link out", tarEntry{name: "ds/hl", typ: tar.TypeLink, linkname: "../evil.txt"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// The bad entry comes last, after the good files were written: the
+			// whole extraction must still vanish.
+			data := makeTarGz(t, append(append([]tarEntry(nil), good...), c.entry))
+			top := t.TempDir()
+			dir := filepath.Join(top, "a", "cache")
+			os.MkdirAll(dir, 0o755)
+			archive := filepath.Join(dir, "ds.tar.gz")
+			os.WriteFile(archive, data, 0o644)
+			_, err := Unpack(context.Background(), archive, dir, "dataset", findDS, nil)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), "refusing to extract") || !strings.Contains(err.Error(), c.entry.name) {
+				t.Errorf("error %q does not refuse entry %q", err, c.entry.name)
+			}
+			checkDirHolds(t, dir, "ds.tar.gz")
+			checkDirHolds(t, filepath.Join(top, "a"), "cache")
+			checkDirHolds(t, top, "a")
+			if _, err := os.Lstat("/tmp/vggkit-evil.txt"); err == nil {
+				t.Error("/tmp/vggkit-evil.txt was written")
+			}
+		})
+	}
+}
+
+// Links that stay inside are fine (and end up in the extracted folder).
+func TestUnpackInsideLinks(t *testing.T) {
+	entries, _ := payload(t)
+	entries = append(entries,
+		tarEntry{name: "ds/alias.txt", typ: tar.TypeSymlink, linkname: "names.txt"},
+		tarEntry{name: "ds/sub/up.txt", typ: tar.TypeSymlink, linkname: "../names.txt"},
+		tarEntry{name: "ds/copy.txt", typ: tar.TypeLink, linkname: "ds/names.txt"},
+		tarEntry{name: "./", typ: tar.TypeDir})
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "ds.tar.gz")
+	os.WriteFile(archive, makeTarGz(t, entries), 0o644)
+	got, err := Unpack(context.Background(), archive, dir, "dataset", findDS, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"alias.txt", "sub/up.txt", "copy.txt"} {
+		b, err := os.ReadFile(filepath.Join(got, n))
+		if err != nil || string(b) != "cat\ndog\n" {
+			t.Errorf("%s: %q, %v", n, b, err)
+		}
+	}
+}

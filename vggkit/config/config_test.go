@@ -1,0 +1,79 @@
+package config
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+)
+
+// The zero Config is a valid run: the tutorial's model with vggkit's corrections.
+func TestZeroValueIsTheDefault(t *testing.T) {
+	var zero Config
+	if err := zero.Validate(); err != nil {
+		t.Fatalf("the zero config: %v", err)
+	}
+	d := zero.Resolve()
+	if d.Model.Arch != "vgg16" || d.Model.InputSize != 224 || d.Model.Activation != "leaky" || d.Model.LeakySlope != 0.2 ||
+		d.Model.Head != "gap" || d.Model.Mean[0] != 0.5 || d.Model.Std[0] != 0.5 || d.Train.Optimizer != "adam" ||
+		d.Train.BatchSize != 32 || d.Train.Epochs != 30 || d.Data.Name != "auto" || d.Data.Fold != 0 {
+		t.Errorf("defaults drifted from the tutorial's model: %+v", d)
+	}
+	if d2 := d.Resolve(); len(Diff(d, d2)) != 0 {
+		t.Errorf("Resolve is not idempotent: %v", Diff(d, d2))
+	}
+	// A partial config keeps what it sets: cifar10 with fold 0 means every image (once a trap).
+	c := Config{Data: Data{Name: "cifar10"}}
+	if err := c.Validate(); err != nil || c.Resolve().Data.Fold != 0 {
+		t.Errorf("cifar10 alone: %v", err)
+	}
+	for name, c := range map[string]Config{"demo": Demo(), "notebook": Notebook("shapes10"), "default": Default()} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	for want, mutate := range map[string]func(*Config){
+		"width NaN":          func(c *Config) { c.Model.Width = math.NaN() },
+		`arch "vgg17"`:       func(c *Config) { c.Model.Arch = "vgg17" },
+		"learning rate 1000": func(c *Config) { c.Train.LearningRate = 1e3 },
+		"fold 10":            nil,
+		"fold 11":            func(c *Config) { c.Data.Fold = 11 },
+		`augment "yes"`:      func(c *Config) { c.Model.Augment = "yes" },
+		"batch size -1":      func(c *Config) { c.Train.BatchSize = -1 },
+		"std[1]":             func(c *Config) { c.Model.Mean, c.Model.Std = []float64{0, 0, 0}, []float64{1, 0, 1} },
+	} {
+		c := Default()
+		if mutate == nil {
+			c.Data.Fold = 10
+			if err := c.Validate(); err != nil {
+				t.Errorf("fold 10 is valid: %v", err)
+			}
+			continue
+		}
+		mutate(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want an error naming %q, got %v", want, err)
+		}
+	}
+}
+
+func TestDiffNamesFields(t *testing.T) {
+	a, b := Default(), Default()
+	b.Model.Activation, b.Train.Epochs = "relu", 40
+	got := Diff(a, b)
+	if len(got) != 2 || got[0] != `model.activation: "leaky" -> "relu"` || got[1] != "train.epochs: 30 -> 40" {
+		t.Errorf("diff %q", got)
+	}
+	if got := Diff(a, b, Resumable...); len(got) != 1 || !strings.HasPrefix(got[0], "model.activation") {
+		t.Errorf("diff without the resumable fields: %q", got)
+	}
+	// Saved and read back, a config is the same config.
+	js, _ := json.Marshal(a)
+	var back Config
+	if err := json.Unmarshal(js, &back); err != nil || len(Diff(a, back)) != 0 {
+		t.Errorf("JSON round trip: %v %v", err, Diff(a, back))
+	}
+}
