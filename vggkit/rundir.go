@@ -8,11 +8,11 @@ import (
 	"github.com/vggkit/vggkit/vggkit/data"
 )
 
-// RunDir is the checkpoint directory of a run, runs/<dataset>-<model>[-first<N>], so
-// that a change of dataset, model or training subset starts a new run instead of
-// resuming the wrong checkpoint (the notebooks' config.Notebook runs use it).
-func RunDir(cfg config.Config, train *data.Set) string {
-	name := train.Name + "-" + cfg.Model.Name()
+// RunDir is a run folder for cfg, runs/<dataset>-<model>[-first<N>], so that a change
+// of dataset, model or training subset starts a new run (the notebooks use it; a change
+// of anything else in an existing folder is refused by Open, naming the fields).
+func RunDir(cfg config.Config) string {
+	name := data.Resolve(cfg.Data.Name, cfg.Data.Dir) + "-" + cfg.Model.Name()
 	if cfg.Data.Limit > 0 {
 		name += fmt.Sprintf("-first%d", cfg.Data.Limit)
 	}

@@ -5,21 +5,40 @@ import (
 	"testing"
 
 	"github.com/vggkit/vggkit/vggkit/config"
-	"github.com/vggkit/vggkit/vggkit/data"
 )
 
 func TestRunDirSeparatesRuns(t *testing.T) {
 	cfg := config.Notebook("shapes10")
 	cfg.Data.Limit = 0
-	a := RunDir(cfg, &data.Set{Name: "Shapes10 (embedded) train"})
-	b := RunDir(cfg, &data.Set{Name: "STL-10 train"})
+	a := RunDir(cfg)
+	stl := cfg
+	stl.Data.Name = "stl10"
+	b := RunDir(stl)
 	if a == b || !strings.HasPrefix(a, "runs/shapes10") || strings.ContainsAny(a, " ()@") {
 		t.Errorf("run dirs %q, %q", a, b)
 	}
 	// VGGKIT_FAST's run (the first 2000 images) has its own directory.
 	fast := cfg
 	fast.Train.Epochs, fast.Data.Limit = 2, 2000
-	if f := RunDir(fast, &data.Set{Name: "Shapes10 (embedded) train"}); f == a || !strings.HasSuffix(f, "-first2000") {
+	if f := RunDir(fast); f == a || !strings.HasSuffix(f, "-first2000") {
 		t.Errorf("fast run dir %q, full %q", f, a)
+	}
+}
+
+// "auto" is resolved to the dataset it stands for, in the folder name and in the config
+// a run saves, so a later STL-10 download does not resume a Shapes10 run on STL-10.
+func TestAutoIsResolved(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	cfg := config.Demo()
+	cfg.Data.Name, cfg.Data.Dir, cfg.Data.PerClass = "auto", t.TempDir(), 2
+	if d := RunDir(cfg); !strings.HasPrefix(d, "runs/shapes10-") {
+		t.Errorf("run dir %q", d)
+	}
+	run, err := Open(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Config.Data.Name != "shapes10" {
+		t.Errorf("the run's config says dataset %q", run.Config.Data.Name)
 	}
 }

@@ -10,9 +10,12 @@ package vggkit
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 
+	"github.com/vggkit/vggkit/internal/atomicfile"
 	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/data"
@@ -36,6 +39,7 @@ func Open(cfg config.Config, dir string) (*Run, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.Data.Name = data.Resolve(cfg.Data.Name, cfg.Data.Dir) // the checkpoint names the dataset that ran.
 	if err := checkDir(dir); err != nil {
 		return nil, err
 	}
@@ -104,8 +108,32 @@ func (r *Run) Fit(ctx context.Context, extra ...training.Hook) error {
 	return r.Learner.Fit(ctx, r.Train, r.Test, extra...)
 }
 
-// Evaluate evaluates the model on the whole test split.
-func (r *Run) Evaluate() (*training.Eval, error) { return r.Learner.Evaluate(r.Test) }
+// Evaluate evaluates the model on the whole test split. In a run folder the result is
+// kept (evaluation.json, for this step and test set), so the cells of a notebook, each
+// a new program, share one pass over the test images.
+func (r *Run) Evaluate() (*training.Eval, error) {
+	key := fmt.Sprintf("%s, %d images, step %d", r.Test.Name, r.Test.Len(), r.Learner.Step())
+	path := filepath.Join(r.Dir, "evaluation.json")
+	type kept struct {
+		Key  string         `json:"key"`
+		Eval *training.Eval `json:"eval"`
+	}
+	if r.Dir != "" {
+		var k kept
+		if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &k) == nil && k.Key == key && k.Eval != nil {
+			return k.Eval, nil
+		}
+	}
+	ev, err := r.Learner.Evaluate(r.Test)
+	if err != nil || r.Dir == "" {
+		return ev, err
+	}
+	b, err := json.Marshal(kept{key, ev})
+	if err == nil {
+		err = atomicfile.Write(path, b)
+	}
+	return ev, err
+}
 
 // Describe is a few lines saying what will run: dataset, model, backend and why.
 func (r *Run) Describe() string {

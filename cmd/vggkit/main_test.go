@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vggkit/vggkit/vggkit/backend"
 )
@@ -84,7 +89,7 @@ func TestTrainEvalPredict(t *testing.T) {
 		t.Errorf("metrics.json: %+v %v", m, err)
 	}
 
-	code, stdout, errOut = runCLI(t, "eval", "-ckpt", ckpt, "-dataset", "shapes10", "-per-class", "4")
+	code, stdout, errOut = runCLI(t, "eval", "-ckpt", ckpt) // the dataset comes from the checkpoint
 	if code != 0 || !strings.Contains(stdout, "40 test images") || !strings.Contains(stdout, "checkerboard") {
 		t.Errorf("eval: exit %d\n%s\n%s", code, stdout, errOut)
 	}
@@ -104,11 +109,11 @@ func TestTrainEvalPredict(t *testing.T) {
 	}
 	// A dataset split instead of files: labels shown beside the guesses; a split the
 	// dataset lacks is named in the error.
-	code, stdout, errOut = runCLI(t, "predict", "-ckpt", ckpt, "-dataset", "shapes10", "-per-class", "2", "-split", "test", "-limit", "3")
-	if code != 0 || strings.Count(stdout, "%") != 15 || !strings.Contains(stdout, "first 3 images") || !strings.Contains(stdout, "(circle)") {
+	code, stdout, errOut = runCLI(t, "predict", "-ckpt", ckpt, "-split", "test", "-limit", "3")
+	if code != 0 || strings.Count(stdout, "%") != 15 || !strings.Contains(stdout, "#2 (triangle)") || !strings.Contains(stdout, "(circle)") {
 		t.Errorf("predict -split test: exit %d\n%s\n%s", code, stdout, errOut)
 	}
-	code, _, errOut = runCLI(t, "predict", "-ckpt", ckpt, "-dataset", "shapes10", "-split", "unlabeled")
+	code, _, errOut = runCLI(t, "predict", "-ckpt", ckpt, "-split", "unlabeled")
 	if code != 1 || !strings.Contains(errOut, "unlabeled") {
 		t.Errorf("predict -split unlabeled on Shapes10: exit %d, stderr %q", code, errOut)
 	}
@@ -185,7 +190,7 @@ func TestTrainImageFolder(t *testing.T) {
 	}
 	out := filepath.Join(dir, "report")
 	code, stdout, errOut := runCLI(t, "train", "-dataset", "folder:"+pics, "-image-size", "24", "-split-seed", "2", "-arch", "vgg11", "-bn",
-		"-width", "0.0625", "-size", "32", "-epochs", "1", "-batch", "4", "-ckpt", filepath.Join(dir, "ckpt"), "-out", out, "-eval-each-epoch=false")
+		"-width", "0.0625", "-size", "32", "-epochs", "1", "-batch", "4", "-ckpt", filepath.Join(dir, "ckpt"), "-out", out, "-eval-every", "-1")
 	if code != 0 {
 		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, errOut)
 	}
@@ -213,4 +218,190 @@ func TestDoctorReportsConvolutionKernels(t *testing.T) {
 	if _, out, _ = runCLI(t, "doctor"); !strings.Contains(out, "kernel gradients: XLA's own (VGGKIT_CPUKERNELS=0)") {
 		t.Errorf("doctor with VGGKIT_CPUKERNELS=0:\n%s", out)
 	}
+}
+
+// eval of a checkpoint trained on CIFAR-10 evaluates CIFAR-10 (it once rebuilt the data
+// from the defaults and evaluated Shapes10, the class counts being equal).
+func TestEvalUsesTheCheckpointsDataset(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	dir := t.TempDir()
+	cifar := filepath.Join(dir, "cifar-10-batches-bin")
+	writeCIFAR10(t, cifar)
+	ckpt := filepath.Join(dir, "ckpt")
+	code, stdout, errOut := runCLI(t, "train", "-dataset", "cifar10", "-data-dir", dir, "-limit", "40", "-arch", "vgg11",
+		"-width", "0.0625", "-size", "32", "-epochs", "1", "-batch", "8", "-ckpt", ckpt, "-out", filepath.Join(dir, "report"), "-eval-every", "-1")
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	code, stdout, errOut = runCLI(t, "eval", "-ckpt", ckpt)
+	if code != 0 || !strings.Contains(stdout, "CIFAR-10") || !strings.Contains(stdout, "frog") || strings.Contains(stdout, "Shapes10") {
+		t.Errorf("eval of a CIFAR-10 checkpoint: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+}
+
+// writeCIFAR10 writes CIFAR-10's binary release layout with few images: each record is a
+// label byte and 3072 pixel bytes (R, G, B planes); the reader wants the real counts, so
+// each batch has 10,000 records (30 MB in all, in a temporary folder).
+func writeCIFAR10(t *testing.T, dir string) {
+	t.Helper()
+	os.MkdirAll(dir, 0o755)
+	names := "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n"
+	os.WriteFile(filepath.Join(dir, "batches.meta.txt"), []byte(names), 0o644)
+	rec := make([]byte, 10000*3073)
+	for i := range 10000 {
+		rec[i*3073] = byte(i % 10)
+		for p := 1; p < 3073; p++ {
+			rec[i*3073+p] = byte(25*(i%10) + p%7)
+		}
+	}
+	for _, f := range []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"} {
+		if err := os.WriteFile(filepath.Join(dir, f), rec, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// predict on an image file gives the probabilities the same image gets through the test
+// split (the same decoder, the same stored size), for a non-square image larger than it.
+func TestPredictMatchesTheTestSplit(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	dir := t.TempDir()
+	pics := filepath.Join(dir, "pics")
+	var testFiles []string
+	for c, class := range []string{"dark", "light"} {
+		for split, n := range map[string]int{"train": 4, "test": 1} {
+			os.MkdirAll(filepath.Join(pics, split, class), 0o755)
+			for i := range n {
+				img := image.NewRGBA(image.Rect(0, 0, 90+11*i, 50))
+				for p := range img.Pix {
+					img.Pix[p] = uint8(40 + 150*c + (p*13)%40)
+				}
+				path := filepath.Join(pics, split, class, fmt.Sprintf("%d.png", i))
+				f, _ := os.Create(path)
+				png.Encode(f, img)
+				f.Close()
+				if split == "test" {
+					testFiles = append(testFiles, path)
+				}
+			}
+		}
+	}
+	ckpt := filepath.Join(dir, "ckpt")
+	code, stdout, errOut := runCLI(t, "train", "-dataset", "folder:"+pics, "-image-size", "40", "-arch", "vgg11",
+		"-width", "0.0625", "-size", "32", "-epochs", "1", "-batch", "4", "-ckpt", ckpt, "-out", filepath.Join(dir, "r"))
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	type item struct {
+		Top []struct {
+			Class string
+			Prob  float64
+		}
+	}
+	read := func(args ...string) []item {
+		code, out, errOut := runCLI(t, append([]string{"predict", "-ckpt", ckpt, "-json"}, args...)...)
+		var items []item
+		if err := json.Unmarshal([]byte(out), &items); code != 0 || err != nil {
+			t.Fatalf("predict %v: exit %d, %v\n%s", args, code, err, errOut)
+		}
+		return items
+	}
+	files, split := read(testFiles...), read("-split", "test")
+	if len(files) != 2 || len(split) != 2 {
+		t.Fatalf("%d and %d predictions", len(files), len(split))
+	}
+	for i := range files {
+		for k := range files[i].Top {
+			a, b := files[i].Top[k], split[i].Top[k]
+			if a.Class != b.Class || math.Abs(a.Prob-b.Prob) > 1e-6 {
+				t.Errorf("image %d, class %d: file %+v, test split %+v", i, k, a, b)
+			}
+		}
+	}
+}
+
+// A corrupt checkpoint (one flipped bit in a weight, or in the header) is refused with
+// the file named and exit 1, never evaluated.
+func TestCorruptCheckpointRefused(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "ckpt")
+	if code, out, errOut := runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-arch", "vgg11", "-width", "0.0625",
+		"-size", "32", "-epochs", "1", "-batch", "8", "-ckpt", ckpt, "-out", filepath.Join(dir, "r"), "-eval-every", "-1"); code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, errOut)
+	}
+	file := filepath.Join(ckpt, "checkpoint.vggkit")
+	good, _ := os.ReadFile(file)
+	for name, at := range map[string]int{"weight": len(good) - 11, "header": strings.Index(string(good), "leaky_slope") + 3} {
+		b := append([]byte(nil), good...)
+		b[at] ^= 0x04
+		os.WriteFile(file, b, 0o644)
+		code, out, errOut := runCLI(t, "eval", "-ckpt", ckpt)
+		if code != 1 || !strings.Contains(errOut, file) || !strings.Contains(errOut, "checksum") || strings.Contains(out, "Accuracy") {
+			t.Errorf("a flipped bit in the %s: exit %d, stderr %q", name, code, errOut)
+		}
+	}
+}
+
+// kill -9 during a checkpoint save: the next run removes the temporary file and resumes
+// from the last complete checkpoint.
+func TestKilledDuringSaveResumes(t *testing.T) {
+	if os.Getenv("VGGKIT_TEST_MAIN") != "" {
+		t.Skip("the child")
+	}
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "ckpt")
+	args := []string{"train", "-dataset", "shapes10", "-per-class", "8", "-arch", "vgg11", "-width", "1", "-size", "32",
+		"-epochs", "2", "-batch", "4", "-ckpt", ckpt, "-out", filepath.Join(dir, "r"), "-eval-every", "-1", "-ckpt-minutes", "1e-9"}
+	var killedAt int64
+	for try := 0; try < 5 && killedAt == 0; try++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMain$")
+		cmd.Env = append(os.Environ(), "VGGKIT_TEST_MAIN="+strings.Join(args, "\x1f"), "GOMLX_BACKEND=go")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Minute)
+		for time.Now().Before(deadline) && killedAt == 0 {
+			tmps := tempFiles(ckpt)
+			if len(tmps) > 0 && fileExists(filepath.Join(ckpt, "checkpoint.vggkit")) {
+				cmd.Process.Signal(syscall.SIGKILL)
+				killedAt = 1
+			}
+			time.Sleep(time.Millisecond)
+		}
+		cmd.Wait()
+	}
+	if killedAt == 0 {
+		t.Fatal("never caught a save in progress")
+	}
+	if tmps := tempFiles(ckpt); len(tmps) == 0 {
+		t.Fatal("no temporary file left by the kill")
+	}
+	t.Setenv("GOMLX_BACKEND", "go")
+	args[len(args)-1] = "-1" // no more saves but the epochs'
+	code, out, errOut := runCLI(t, args...)
+	if code != 0 || !strings.Contains(out, "resuming at step") {
+		t.Fatalf("after the kill: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if tmps := tempFiles(ckpt); len(tmps) > 0 {
+		t.Errorf("temporary files left: %v", tmps)
+	}
+}
+
+// tempFiles lists the temporary files of saves in the run folder and below.
+func tempFiles(dir string) []string {
+	a, _ := filepath.Glob(filepath.Join(dir, ".checkpoint-*.tmp"))
+	b, _ := filepath.Glob(filepath.Join(dir, "*", ".checkpoint-*.tmp"))
+	return append(a, b...)
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestMain runs the command itself when VGGKIT_TEST_MAIN holds its arguments (for tests
+// that need a second process to kill).
+func TestMain(m *testing.M) {
+	if a := os.Getenv("VGGKIT_TEST_MAIN"); a != "" {
+		os.Exit(run(strings.Split(a, "\x1f"), io.Discard, os.Stderr))
+	}
+	os.Exit(m.Run())
 }

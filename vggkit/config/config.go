@@ -60,7 +60,7 @@ type Model struct {
 type Train struct {
 	Optimizer    string  `json:"optimizer"`     // "adam" (default) or "sgd" (with momentum, PyTorch's).
 	LearningRate float64 `json:"learning_rate"` // peak learning rate (0: 1e-4).
-	Momentum     float64 `json:"momentum"`      // sgd only (0: none, as PyTorch's SGD).
+	Momentum     float64 `json:"momentum"`      // sgd only (0: 0.9, torchvision's recipe; negative: none).
 	WeightDecay  float64 `json:"weight_decay"`  // L2 added to the gradient (PyTorch's weight_decay).
 	Schedule     string  `json:"schedule"`      // "cosine" (default: to 0 over all epochs) or "constant".
 	Epochs       int     `json:"epochs"`        // total epochs; a resumed run continues up to this many (0: 30).
@@ -131,6 +131,7 @@ func (m Model) Resolve() Model {
 func (t Train) Resolve() Train {
 	t.Optimizer = or(t.Optimizer, "adam")
 	t.LearningRate = orF(t.LearningRate, 1e-4)
+	t.Momentum = orF(t.Momentum, 0.9)
 	t.Schedule = or(t.Schedule, "cosine")
 	t.Epochs = orI(t.Epochs, 30)
 	t.BatchSize = orI(t.BatchSize, 32)
@@ -242,8 +243,8 @@ func (t Train) Validate() error {
 		return fmt.Errorf("unknown schedule %q: valid are cosine, constant", t.Schedule)
 	case !(t.LearningRate > 0 && t.LearningRate < 10):
 		return fmt.Errorf("learning rate %g out of range (0, 10)", t.LearningRate)
-	case !(t.Momentum >= 0 && t.Momentum < 1):
-		return fmt.Errorf("momentum %g out of range [0, 1)", t.Momentum)
+	case !(t.Momentum < 1) || !finite(t.Momentum):
+		return fmt.Errorf("momentum %g out of range: below 1 (negative: none)", t.Momentum)
 	case !(t.WeightDecay >= 0 && t.WeightDecay < 1):
 		return fmt.Errorf("weight decay %g out of range [0, 1)", t.WeightDecay)
 	case t.Epochs < 1 || t.Epochs > 1_000_000:

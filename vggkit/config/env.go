@@ -3,10 +3,10 @@ package config
 import (
 	"os"
 	"path/filepath"
-	"sync"
 )
 
-// Environment holds every environment variable vggkit reads, read once per process.
+// Environment holds every environment variable vggkit reads: this file is the one place
+// that reads them (cheap enough to read at each use, so tests can set them).
 type Environment struct {
 	Cache      string // VGGKIT_CACHE: datasets, PJRT plugins, XLA's autotune results (default: the user cache dir + /vggkit).
 	Backend    string // GOMLX_BACKEND: "go", "xla:cpu", "xla:cuda" or "xla:/path/plugin.so" ("": vggkit chooses).
@@ -30,13 +30,8 @@ const (
 	EnvFast       = "VGGKIT_FAST"
 )
 
-var env = sync.OnceValue(ReadEnv)
-
-// Env is the environment as read at the first call.
-func Env() Environment { return env() }
-
-// ReadEnv reads the environment now (tests that set variables call this).
-func ReadEnv() Environment {
+// Env reads the environment.
+func Env() Environment {
 	e := Environment{
 		Cache:      os.Getenv(EnvCache),
 		Backend:    os.Getenv(EnvBackend),

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vggkit/vggkit/internal/fetch"
+	"github.com/vggkit/vggkit/vggkit/config"
 )
 
 // The downloads: which file, from where, with which size and checksum, and where its
@@ -27,15 +28,7 @@ var stl10Remote = fetch.File{
 
 // DefaultCacheDir is where datasets are downloaded to: $VGGKIT_CACHE if set
 // (to put 5 GB somewhere roomy), else the user's cache folder + "/vggkit".
-func DefaultCacheDir() string {
-	if d := os.Getenv("VGGKIT_CACHE"); d != "" {
-		return d
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "vggkit")
-	}
-	return filepath.Join(os.TempDir(), "vggkit")
-}
+func DefaultCacheDir() string { return config.Env().Cache }
 
 // DownloadSTL10 makes sure STL-10 is extracted in cacheDir (DefaultCacheDir()
 // if empty) and returns the folder holding its binary files. It returns at once

@@ -53,6 +53,7 @@ var DownloadNames = []string{"stl10", "cifar10", "cifar100", "mnist", "fashion-m
 // The downloadable datasets are looked for in opts.Dir (default: the cache
 // folder that Download fills).
 func Load(name, split string, opts LoadOptions) (*Set, error) {
+	name = Resolve(name, opts.Dir)
 	dir := opts.Dir
 	if dir == "" {
 		dir = DefaultCacheDir()
@@ -177,4 +178,19 @@ func Download(ctx context.Context, name, cacheDir string, progress io.Writer) (s
 	default:
 		return "", fmt.Errorf("cannot download %q: want one of %s", name, strings.Join(DownloadNames, ", "))
 	}
+}
+
+// Resolve names the dataset "auto" (or "") stands for: "stl10" when its files are in dir
+// (default: the cache folder), else "shapes10". Other names are returned as they are.
+func Resolve(name, dir string) string {
+	if k := strings.ToLower(strings.TrimSpace(name)); k != "auto" && k != "" {
+		return name
+	}
+	if dir == "" {
+		dir = DefaultCacheDir()
+	}
+	if _, ok := FindSTL10(dir); ok {
+		return "stl10"
+	}
+	return "shapes10"
 }

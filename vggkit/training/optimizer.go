@@ -11,7 +11,7 @@ import (
 // newOptimizer builds the optimizer the options name.
 func newOptimizer(o config.Train) optimizer.Interface {
 	if o.Optimizer == "sgd" {
-		return &sgdMomentum{lr: o.LearningRate, momentum: o.Momentum, weightDecay: o.WeightDecay}
+		return &sgdMomentum{lr: o.LearningRate, momentum: max(0, o.Momentum), weightDecay: o.WeightDecay}
 	}
 	cfg := optimizer.Adam().LearningRate(o.LearningRate)
 	if o.WeightDecay > 0 {
