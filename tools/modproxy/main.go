@@ -8,10 +8,12 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,8 +78,22 @@ func run(repo, rev, out string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	// The commit's files (git archive: worktrees too, which zip.CreateFromVCS does not
+	// recognise), then the module zip of them (nested modules, such as tools/, left out).
+	tree, err := os.MkdirTemp("", "modproxy")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tree)
+	archive, err := git("archive", "--format=tar", hash)
+	if err != nil {
+		return "", err
+	}
+	if err := untar(archive, tree); err != nil {
+		return "", err
+	}
 	var zipped bytes.Buffer
-	if err := zip.CreateFromVCS(&zipped, m, repo, hash, ""); err != nil {
+	if err := zip.CreateFromDir(&zipped, m, tree); err != nil {
 		return "", err
 	}
 	info, _ := json.Marshal(map[string]any{"Version": m.Version, "Time": t})
@@ -87,4 +103,36 @@ func run(repo, rev, out string) (string, error) {
 		}
 	}
 	return m.Version, os.WriteFile(filepath.Join(dir, "list"), []byte(m.Version+"\n"), 0o644)
+}
+
+// untar writes the regular files and directories of a tar archive under dir.
+func untar(archive []byte, dir string) error {
+	r := tar.NewReader(bytes.NewReader(archive))
+	for {
+		h, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if !strings.HasPrefix(name, dir+string(filepath.Separator)) {
+			return fmt.Errorf("tar entry %q outside the tree", h.Name)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = os.MkdirAll(name, 0o755)
+		case tar.TypeReg:
+			if err = os.MkdirAll(filepath.Dir(name), 0o755); err == nil {
+				var data []byte
+				if data, err = io.ReadAll(r); err == nil {
+					err = os.WriteFile(name, data, os.FileMode(h.Mode)&0o777|0o600)
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
