@@ -17,7 +17,8 @@ cleanup() {
   # The module cache keeps what `go install ...@version` fetched: drop that version only.
   if [ -n "$version" ]; then
     chmod -R u+w "$modcache/github.com/vggkit/vggkit@$version" 2>/dev/null || true
-    rm -rf "$modcache/github.com/vggkit/vggkit@$version" "$modcache/cache/download/github.com/vggkit/vggkit/@v/$version".*
+    rm -rf "$modcache/github.com/vggkit/vggkit@$version" "$modcache/cache/download/github.com/vggkit/vggkit/@v/$version".* \
+      "$modcache/cache/download/github.com/vggkit/vggkit/@v/list"
   fi
   rm -rf "$tmp"
 }
