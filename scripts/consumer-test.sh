@@ -19,6 +19,8 @@ cleanup() {
     chmod -R u+w "$modcache/github.com/vggkit/vggkit@$version" 2>/dev/null || true
     rm -rf "$modcache/github.com/vggkit/vggkit@$version" "$modcache/cache/download/github.com/vggkit/vggkit/@v/$version".* \
       "$modcache/cache/download/github.com/vggkit/vggkit/@v/list"
+    rmdir "$modcache/cache/download/github.com/vggkit/vggkit/@v" "$modcache/cache/download/github.com/vggkit/vggkit" \
+      "$modcache/cache/download/github.com/vggkit" "$modcache/github.com/vggkit" 2>/dev/null || true # only if empty
   fi
   rm -rf "$tmp"
 }
