@@ -9,10 +9,10 @@
 #      GoNB: it writes each notebook's own go.work from the paths scripts/lab.sh gives it,
 #      so notebooks `use` this repo and that module (rather than the copy itself, which
 #      as a workspace module would bring its whole requirement graph and move versions).
-# All git-ignored. Seconds the first time; when already done (a stamp holds the patch's
-# sha256), it only compares files. Without go.work (GOWORK=off, or vggkit as a dependency
-# of another module) builds use upstream go-xla: slower on XLA CPU, and `vggkit doctor`
-# says so.
+# All git-ignored. About a second the first time; when already done (a stamp holds the
+# patch's sha256), it only compares files. Without go.work (GOWORK=off, or vggkit as a
+# dependency of another module) builds use upstream go-xla: slower on XLA CPU, and
+# `vggkit doctor` says so.
 #
 #   scripts/go-xla-patch.sh --update   after editing .build/go-xla: rewrites the patch from
 #                                      its differences to pristine go-xla (keeps the header)
@@ -53,9 +53,10 @@ if [ "$update" = 0 ] && [ "$(cat "$dest/.vggkit-patch" 2>/dev/null)" = "$stamp" 
   exit 0
 fi
 
-# pristine: a writable copy of go-xla from the module cache in a new folder under .build/.
+# pristine: a writable copy ($tmp, a new folder under .build/) of go-xla from the module
+# cache ($src).
 pristine() {
-  local json src
+  local json
   json=$(GOWORK=off GOFLAGS=-mod=mod go mod download -json "$mod@$version") || fail "go mod download $mod@$version failed:
 $json"
   src=$(printf '%s\n' "$json" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
@@ -100,6 +101,6 @@ $out"
 fi
 mkdir -p "$gonb"
 printf '%s\n' "$gonbmod" > "$gonb/go.mod"
-printf '%s\n' "$work" > go.work.tmp
-mv go.work.tmp go.work
+printf '%s\n' "$work" > .build/go.work.tmp
+mv .build/go.work.tmp go.work
 echo "go.work: this checkout's builds use $dest"
