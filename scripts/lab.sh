@@ -9,8 +9,9 @@
 #   scripts/lab.sh --ip 0.0.0.0    listen on all interfaces (the Docker image; default 127.0.0.1)
 #
 # The token is $VGGKIT_LAB_TOKEN when set, otherwise a fresh random one; it is never empty.
-# Everything lives in the repo: .venv/ (JupyterLab, and the kernel spec in its data dir)
-# and bin/ (gonb, goimports, gopls, pinned by the tool directives in go.mod).
+# Everything lives in the repo: .venv/ (JupyterLab, and the kernel spec in its data dir),
+# bin/ (gonb, goimports, gopls, pinned by the tool directives in tools/go.mod), and
+# .build/go-xla + go.work (vggkit's patched go-xla, from scripts/go-xla-patch.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -33,6 +34,9 @@ done
 command -v go >/dev/null || { echo "scripts/lab.sh: Go 1.26+ is needed (https://go.dev/dl)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "scripts/lab.sh: python3 is needed for JupyterLab" >&2; exit 1; }
 
+# 0. vggkit's patched go-xla and the go.work that uses it (the fast CPU path; seconds).
+scripts/go-xla-patch.sh
+
 # 1. Python venv with JupyterLab and the headless-execution tools, pinned.
 want=$(sha256sum notebooks/requirements.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/jupyter ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
@@ -42,11 +46,12 @@ if [ ! -x .venv/bin/jupyter ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null
   echo "$want" > .venv/.requirements.sha256
 fi
 
-# 2. GoNB, goimports and gopls at the versions go.mod pins, built into bin/.
-want=$(sha256sum go.mod go.sum | sha256sum | cut -d' ' -f1)
+# 2. GoNB, goimports and gopls at the versions tools/go.mod pins (its own module, so they
+# stay out of vggkit's module graph), built into bin/. GOWORK=off: tools/ is not in go.work.
+want=$(sha256sum tools/go.mod tools/go.sum | sha256sum | cut -d' ' -f1)
 if [ ! -x bin/gonb ] || [ ! -x bin/goimports ] || [ ! -x bin/gopls ] || [ "$(cat bin/.tools.sha256 2>/dev/null)" != "$want" ]; then
   echo "building gonb, goimports, gopls into bin/ ..."
-  GOBIN="$root/bin" go install tool
+  GOWORK=off GOBIN="$root/bin" go -C tools install tool
   echo "$want" > bin/.tools.sha256
 fi
 
@@ -57,9 +62,11 @@ if ! GOEXPERIMENT=simd go run ./cmd/vggkit doctor -install cpu >/dev/null 2>.ven
 fi
 
 # 4. The kernel spec, in the venv's Jupyter data dir (not the user's home). Its argv gives
-# every notebook a go.work with this repo, so `import "github.com/vggkit/vggkit/..."` uses
-# the local code and GoNB never resolves a module version by itself; its env carries what
-# vggkit's builds need.
+# every notebook a go.work that uses this repo and .build/go-xla-replace (a module that
+# only replaces go-xla with the patched copy: GoNB writes its own go.work from these paths
+# and does not read the repo's), so `import "github.com/vggkit/vggkit/..."` uses the local
+# code with the fast CPU path, at the versions go.mod pins, and GoNB never resolves a
+# module version by itself; its env carries what vggkit's builds need.
 kdir=.venv/share/jupyter/kernels/gonb
 mkdir -p "$kdir"
 gobin=$(dirname "$(command -v go)")
@@ -74,7 +81,8 @@ for key in ("PJRT_PLUGIN_LIBRARY_PATH", "GOMLX_BACKEND", "VGGKIT_CACHE", "GOPROX
     if os.environ.get(key):
         env[key] = os.environ[key]
 spec = {
-    "argv": [os.path.join(root, "bin", "gonb"), "--kernel", "{connection_file}", "--go_work=" + root],
+    "argv": [os.path.join(root, "bin", "gonb"), "--kernel", "{connection_file}",
+             "--go_work=" + root + "," + os.path.join(root, ".build", "go-xla-replace")],
     "display_name": "Go (gonb)",
     "language": "go",
     "interrupt_mode": "message",

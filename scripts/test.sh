@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: sets up what the tests need and runs them all.
-#   1. go vet and the Go tests (library, CLI, plotting) on GoMLX's pure-Go backend; then the
-#      XLA CPU plugin installed from PyPI (vggkit doctor -install cpu) and the backend and
-#      training tests again on XLA;
+#   1. vggkit's patched go-xla and its go.work (scripts/go-xla-patch.sh), go vet and the Go
+#      tests (library, CLI, plotting) on GoMLX's pure-Go backend; then the XLA CPU plugin
+#      installed from PyPI (vggkit doctor -install cpu) and the backend and training tests
+#      again on XLA, with the fast CPU path; then the consumer smoke test
+#      (scripts/consumer-test.sh: vggkit imported by another module, upstream go-xla);
 #   2. the notebook set-up (scripts/lab.sh --setup-only), hadolint on docker/Dockerfile,
 #      then every notebook executed
 #      headless with the GoNB kernel in its fast setting, outputs checked;
@@ -13,10 +15,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 go version
+scripts/go-xla-patch.sh
 GOEXPERIMENT=simd go vet ./...
 GOEXPERIMENT=simd go test -count=1 ./...
 GOEXPERIMENT=simd go run ./cmd/vggkit doctor -install cpu
 VGGKIT_TEST_BACKEND=default GOEXPERIMENT=simd go test -count=1 ./vggkit/backend/ ./vggkit/training/
+scripts/consumer-test.sh
 [ "${VGGKIT_SKIP_NOTEBOOKS:-}" = 1 ] && exit 0
 
 scripts/lab.sh --setup-only

@@ -39,6 +39,7 @@ func runDoctor(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "go:        %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	warnNoSIMD(stdout)
+	fmt.Fprintf(stdout, "go-xla:    %s\n", goXLAReport())
 	fmt.Fprintf(stdout, "plugins:   %s (vggkit's cache)\n", backend.PluginDir())
 	if p, ok := backend.InstalledPlugin("cpu"); ok {
 		fmt.Fprintf(stdout, "           cpu: %s\n", p)
@@ -71,7 +72,12 @@ func runDoctor(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "selected:  %s\n", c)
-	if c.IsXLACPU() {
+	switch {
+	case c.IsGo():
+		fmt.Fprintln(stdout, "convs:     im2col on the pure-Go backend (the fast CPU path, oneDNN and vggkit's kernels, needs the XLA CPU plugin: vggkit doctor -install cpu)")
+	case c.IsXLACPU() && !backend.GoXLAPatched():
+		fmt.Fprintf(stdout, "convs:     XLA's own, no oneDNN nor vggkit's kernels (%s)\n", backend.GoXLAUpstreamNote)
+	case c.IsXLACPU():
 		convs := "oneDNN for forward and input-gradient convolutions (%s=0: XLA's own)"
 		if !c.OneDNN() {
 			convs = "XLA's own (%s=0)"
@@ -92,4 +98,22 @@ func runDoctor(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "device %d:  %s\n", d, c.Backend.DeviceDescription(compute.DeviceNum(d)))
 	}
 	return nil
+}
+
+// goXLAReport says which go-xla this binary is built with: with vggkit's patch (the fast
+// CPU path) or upstream, and then what to do.
+func goXLAReport() string {
+	version, replacedBy, ok := backend.GoXLAVersion()
+	if !ok {
+		version = "(version unknown)"
+	}
+	if !backend.GoXLAPatched() {
+		return version + " upstream, without vggkit's patch: no fast CPU path (oneDNN convolutions, vggkit's kernels) " +
+			"on XLA CPU; in a vggkit checkout, run scripts/go-xla-patch.sh and rebuild"
+	}
+	s := version + " with vggkit's patch (oneDNN convolutions and vggkit's kernels on XLA CPU)"
+	if replacedBy != "" {
+		s += ", from " + replacedBy
+	}
+	return s
 }

@@ -205,11 +205,17 @@ func TestTrainImageFolder(t *testing.T) {
 func TestDoctorReportsConvolutionKernels(t *testing.T) {
 	t.Setenv(backend.EnvVar, "")
 	code, out, errOut := runCLI(t, "doctor")
-	if code != 0 || !strings.Contains(out, "selected:") {
+	if code != 0 || !strings.Contains(out, "selected:") || !strings.Contains(out, "go-xla:") {
 		t.Fatalf("doctor: exit %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if c, err := backend.New(); err != nil || !c.IsXLACPU() {
 		t.Skipf("default backend is not XLA CPU here (vggkit doctor -install cpu); doctor said:\n%s", out)
+	}
+	if !backend.GoXLAPatched() {
+		if !strings.Contains(out, backend.GoXLAUpstreamNote) {
+			t.Errorf("doctor on XLA CPU with upstream go-xla does not say so:\n%s", out)
+		}
+		t.Skip(backend.GoXLAUpstreamNote)
 	}
 	if !strings.Contains(out, "convs:     oneDNN") || !strings.Contains(out, "kernel gradients") {
 		t.Errorf("doctor on XLA CPU does not say which convolution kernels run:\n%s", out)

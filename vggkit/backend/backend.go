@@ -154,9 +154,10 @@ func findPlugin(plugins map[string]string, name string) (string, bool) {
 	return "", false
 }
 
-// oneDNNConvolutions is the switch that third_party/go-xla's patch adds to the XLA
-// backend. Through an interface, vggkit also builds against upstream go-xla (as it does
-// inside another module, where go.mod's replace does not apply), only without oneDNN.
+// oneDNNConvolutions is the switch that vggkit's go-xla patch (third_party/go-xla.patch)
+// adds to the XLA backend. Through an interface, vggkit also builds against upstream
+// go-xla (without the go.work of scripts/go-xla-patch.sh, as in a module that imports
+// vggkit), only without oneDNN: see GoXLAPatched.
 type oneDNNConvolutions interface {
 	SetCPUConvolutionWithOneDNN(on bool)
 	CPUConvolutionsWithOneDNN() bool
@@ -173,7 +174,7 @@ func (c *Choice) OneDNN() bool {
 const OneDNNEnvVar = "VGGKIT_ONEDNN"
 
 // newWithConfig wraps compute.NewWithConfig, which panics on unknown names. On the XLA
-// CPU plugin it turns on oneDNN convolutions (third_party/go-xla's patch): 1.2-2.9x
+// CPU plugin it turns on oneDNN convolutions (vggkit's go-xla patch): 1.2-2.9x
 // faster than XLA's own on VGG's forward convolutions.
 func newWithConfig(cfg string) (b compute.Backend, err error) {
 	defer func() {
@@ -210,7 +211,7 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 	return b, err
 }
 
-// cpuKernelCalls is the second switch of third_party/go-xla's patch: custom calls to
+// cpuKernelCalls is the second switch of vggkit's go-xla patch: custom calls to
 // vggkit's own AVX-512 kernels (vggkit/cpukernels) for convolution kernel gradients (2.6x
 // faster than XLA's form at 96 px, width 1/4) and for convolutions on maps of 8x8 and
 // below (1.2-1.8x faster than XLA's and oneDNN's there); bench/convops. By interface for

@@ -3,7 +3,6 @@ package backend
 import (
 	"testing"
 
-	"github.com/gomlx/go-xla/compute/xla"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/vggkit/vggkit/vggkit/cpukernels"
@@ -39,7 +38,7 @@ func TestCPUKernelsOnByDefaultOnXLACPU(t *testing.T) {
 }
 
 // setCPUKernels turns vggkit's kernels on or off on xb.
-func setCPUKernels(t *testing.T, xb *xla.Backend, on bool) {
+func setCPUKernels(t *testing.T, xb patchedXLA, on bool) {
 	t.Helper()
 	grad, conv, convT := "", "", ""
 	if on {

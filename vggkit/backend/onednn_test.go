@@ -5,38 +5,47 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/go-xla/compute/xla"
+	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// xlaCPU is the XLA CPU backend, or a skip where its plugin is not installed.
-func xlaCPU(t *testing.T) *xla.Backend {
+// patchedXLA is the XLA backend with vggkit's go-xla patch (third_party/go-xla.patch).
+type patchedXLA interface {
+	compute.Backend
+	oneDNNConvolutions
+	cpuKernelCalls
+}
+
+// xlaCPU is the XLA CPU backend, or a skip where its plugin is not installed or go-xla is
+// upstream (built without the go.work of scripts/go-xla-patch.sh).
+func xlaCPU(t *testing.T) patchedXLA {
 	t.Helper()
 	t.Setenv(EnvVar, "")
 	c, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	xb, ok := c.Backend.(*xla.Backend)
-	if !c.IsXLACPU() || !ok {
+	if !c.IsXLACPU() {
 		t.Skipf("XLA CPU plugin not installed (backend %s): `vggkit doctor -install cpu`", c.Config)
 	}
-	if _, ok := c.Backend.(oneDNNConvolutions); !ok {
-		t.Fatal("XLA backend without the oneDNN switch: is go.mod's replace of go-xla with third_party/go-xla gone?")
+	requirePatch(t)
+	xb, ok := c.Backend.(patchedXLA)
+	if !ok {
+		t.Fatalf("XLA backend %T without the patch's switches", c.Backend)
 	}
 	return xb
 }
 
 func TestOneDNNOnByDefaultOnXLACPU(t *testing.T) {
-	if !xlaCPU(t).CPUConvolutionWithOneDNN {
+	if !xlaCPU(t).CPUConvolutionsWithOneDNN() {
 		t.Error("XLA CPU backend without oneDNN convolutions")
 	}
 	if c, _ := New(); !c.OneDNN() {
 		t.Error("Choice.OneDNN false on XLA CPU")
 	}
 	t.Setenv(OneDNNEnvVar, "0")
-	if xlaCPU(t).CPUConvolutionWithOneDNN {
+	if xlaCPU(t).CPUConvolutionsWithOneDNN() {
 		t.Errorf("%s=0 did not keep XLA's own convolutions", OneDNNEnvVar)
 	}
 	if c, _ := New(); c.OneDNN() {
@@ -78,12 +87,12 @@ func TestOneDNNConvolutionsMatchXLA(t *testing.T) {
 		}
 		var outs [2][][]float32
 		for i, onednn := range []bool{false, true} {
-			xb.CPUConvolutionWithOneDNN = onednn
+			xb.SetCPUConvolutionWithOneDNN(onednn)
 			for _, r := range MustNewExec(xb, fn).MustExec(x, k) {
 				outs[i] = append(outs[i], tensors.MustCopyFlatData[float32](r))
 			}
 		}
-		xb.CPUConvolutionWithOneDNN = true
+		xb.SetCPUConvolutionWithOneDNN(true)
 		for j, what := range []string{"output", "input gradient", "kernel gradient"} {
 			diff, scale := maxDiff(outs[0][j], outs[1][j])
 			if diff > 1e-5*scale+1e-6 {

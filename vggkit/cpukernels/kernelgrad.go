@@ -1,5 +1,5 @@
 // Package cpukernels holds vggkit's own CPU kernels (AVX-512, in C), which XLA programs
-// call as typed FFI custom calls (third_party/go-xla's patch emits them; vggkit/backend
+// call as typed FFI custom calls (vggkit's go-xla patch emits them; vggkit/backend
 // registers them):
 //
 //   - the kernel gradient of a 3x3 convolution (kernelgrad.c): XLA CPU lowers it to two

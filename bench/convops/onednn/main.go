@@ -10,6 +10,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -20,7 +21,6 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/go-xla/compute/xla"
 	"github.com/gomlx/go-xla/pjrt"
 	"github.com/gomlx/go-xla/stablehlo"
 	"github.com/gomlx/go-xla/types"
@@ -95,7 +95,7 @@ func run(n, h, cin, cout, reps int) error {
 			var out *stablehlo.Value
 			pad, ones := [][2]int{{1, 1}, {1, 1}}, []int{1, 1}
 			if custom {
-				config := xla.OneDNNConvolutionConfig(c.axes, []int{c.window, c.window}, ones, pad, ones)
+				config := oneDNNConvolutionConfig(c.axes, []int{c.window, c.window}, ones, pad, ones)
 				var outs []*stablehlo.Value
 				outs, err = stablehlo.CustomCallV2("__onednn$convolution", config, []*stablehlo.Value{xv, yv}, nil, []shapes.Shape{c.out}, nil)
 				if err == nil {
@@ -168,4 +168,29 @@ func randomBuffer(client *pjrt.Client, s shapes.Shape) *pjrt.Buffer {
 		panic(err)
 	}
 	return b
+}
+
+// oneDNNConvolutionConfig is the backend_config (xla.cpu.BackendConfig as JSON) of the
+// `__onednn$convolution` custom call for a 2D convolution, established here against the
+// plugin (XLA's sources differ between versions): axes 0-based; window, padding, strides
+// and dilations as XLA gives them (dilation 1 = none). vggkit's go-xla patch
+// (third_party/go-xla.patch) has the same function, OneDNNConvolutionConfig; this copy
+// keeps the command building with upstream go-xla.
+func oneDNNConvolutionConfig(axes compute.ConvolveAxesConfig, window, strides []int, paddings [][2]int, dilations []int) string {
+	data := func(batch, feature int, spatial []int) map[string]any {
+		return map[string]any{"dims": 4, "data": map[string]any{"batch_dim": batch, "feature_dim": feature, "spatial_dims": spatial}}
+	}
+	config, err := json.Marshal(map[string]any{"onednn_conv_config": map[string]any{
+		"dims": 4, "feature_groups": 1,
+		"input": data(axes.InputBatch, axes.InputChannels, axes.InputSpatial),
+		"kernel": map[string]any{"dims": 4, "filter": map[string]any{"input_feature_dim": axes.KernelInputChannels,
+			"output_feature_dim": axes.KernelOutputChannels, "spatial_dims": axes.KernelSpatial}},
+		"output": data(axes.OutputBatch, axes.OutputChannels, axes.OutputSpatial),
+		"window": map[string]any{"size": window, "strides": strides, "window_dilations": dilations,
+			"pad_left": []int{paddings[0][0], paddings[1][0]}, "pad_right": []int{paddings[0][1], paddings[1][1]}},
+	}})
+	if err != nil {
+		panic(err) // maps of ints cannot fail to marshal
+	}
+	return string(config)
 }

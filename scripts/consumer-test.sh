@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Consumer smoke test: vggkit as a dependency of another module, the way `go get` gives it
+# (here a replace to this checkout, as it is not published): no go.work (GOWORK=off), so
+# go.mod's requirements alone must build it, with upstream go-xla (replaces and go.work do
+# not carry over to consumers). A scratch module whose main summarises a small VGG,
+# loads Shapes10 and runs one forward pass on the pure-Go backend; exits non-zero on
+# any failure. Then `go install ./cmd/vggkit` without and with this checkout's go.work,
+# and `go install github.com/vggkit/vggkit/cmd/vggkit@<pseudo-version of HEAD>` from a
+# local file proxy (tools/modproxy; committed files only), which go.mod replace
+# directives would make `go install` refuse.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd -P)
+tmp=$(mktemp -d)
+modcache=$(go env GOMODCACHE)
+version=
+cleanup() {
+  # The module cache keeps what `go install ...@version` fetched: drop that version only.
+  if [ -n "$version" ]; then
+    chmod -R u+w "$modcache/github.com/vggkit/vggkit@$version" 2>/dev/null || true
+    rm -rf "$modcache/github.com/vggkit/vggkit@$version" "$modcache/cache/download/github.com/vggkit/vggkit/@v/$version".* \
+      "$modcache/cache/download/github.com/vggkit/vggkit/@v/list"
+    rmdir "$modcache/cache/download/github.com/vggkit/vggkit/@v" "$modcache/cache/download/github.com/vggkit/vggkit" \
+      "$modcache/cache/download/github.com/vggkit" "$modcache/github.com/vggkit" 2>/dev/null || true # only if empty
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+export GOEXPERIMENT=simd GOMLX_BACKEND=go
+
+mkdir "$tmp/consumer"
+cat > "$tmp/consumer/go.mod" <<EOF
+module example.com/consumer
+
+go 1.26.8
+
+require github.com/vggkit/vggkit v0.0.0
+
+replace github.com/vggkit/vggkit => $root
+EOF
+cat > "$tmp/consumer/main.go" <<'EOF'
+package main
+
+import (
+	"fmt"
+	"log"
+	"math"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/vgg"
+)
+
+func main() {
+	c := vgg.Default()
+	c.Arch, c.Width, c.InputSize = "vgg11", 1.0/16, 32
+	sum, err := vgg.Summarize(c)
+	check(err)
+	set, err := data.Shapes10("test", 1) // one 96x96 image per class
+	check(err)
+	b, err := backend.New()
+	check(err)
+	exec, err := model.NewExec(b.Backend, model.NewStore(), func(scope *model.Scope, x *graph.Node) *graph.Node {
+		logits, _ := vgg.Build(scope.In("model"), c, vgg.Im2Col, x)
+		return logits
+	})
+	check(err)
+	out, err := exec.Call1(tensors.FromFlatDataAndDimensions(set.Pixels, set.Len(), set.H, set.W, set.C))
+	check(err)
+	logits := tensors.MustCopyFlatData[float32](out)
+	for _, v := range logits {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			log.Fatalf("non-finite logit %v", v)
+		}
+	}
+	if d := out.Shape().Dimensions; len(d) != 2 || d[0] != set.Len() || d[1] != c.Classes || !b.IsGo() {
+		log.Fatalf("logits %v on %s, want [%d %d] on the pure-Go backend", d, b.Config, set.Len(), c.Classes)
+	}
+	fmt.Printf("consumer ok: %s, %d params, logits %v, go-xla patched: %v\n",
+		c.Name(), sum.TotalParams(), out.Shape().Dimensions, backend.GoXLAPatched())
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+EOF
+echo "consumer module (GOWORK=off, upstream go-xla):"
+(cd "$tmp/consumer" && GOWORK=off GOFLAGS="${GOFLAGS:-} -mod=mod" go run .)
+
+cd "$root"
+echo "go install ./cmd/vggkit, GOWORK=off (upstream go-xla):"
+GOWORK=off GOBIN="$tmp/bin-upstream" go install ./cmd/vggkit
+"$tmp/bin-upstream/vggkit" doctor | grep '^go-xla:' | tee "$tmp/doctor"
+grep -q 'upstream, without vggkit.s patch' "$tmp/doctor"
+
+echo "go install ./cmd/vggkit with go.work (patched go-xla):"
+scripts/go-xla-patch.sh >/dev/null
+GOBIN="$tmp/bin-patched" go install ./cmd/vggkit
+"$tmp/bin-patched/vggkit" doctor | grep '^go-xla:' | tee "$tmp/doctor"
+grep -q 'with vggkit.s patch' "$tmp/doctor"
+
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  version=$(GOWORK=off go -C tools run ./modproxy -repo "$root" -out "$tmp/proxy")
+  echo "go install github.com/vggkit/vggkit/cmd/vggkit@$version (HEAD, from a local file proxy):"
+  GOWORK=off GOPROXY="file://$tmp/proxy,$(go env GOPROXY)" GONOSUMDB=github.com/vggkit GOBIN="$tmp/bin-proxy" \
+    go install "github.com/vggkit/vggkit/cmd/vggkit@$version"
+  "$tmp/bin-proxy/vggkit" doctor | grep '^go-xla:' | tee "$tmp/doctor"
+  grep -q 'upstream, without vggkit.s patch' "$tmp/doctor"
+else
+  echo "not a git checkout: go install ...@version from a local proxy skipped"
+fi
+echo "consumer test: ok"
