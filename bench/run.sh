@@ -26,8 +26,8 @@ for round in $(seq "$rounds"); do
   while read -r size div steps; do
     width=$(awk "BEGIN{print 1/$div}")
     for mode in ${MODES:-train eval}; do
-      # -augment=false: the PyTorch reference trains on a fixed float batch, without crop/flip.
-      go=$(bin/vggkit bench -json -augment=false -size "$size" -width "$width" -batch 32 -mode "$mode" -rounds 1 -steps "$steps")
+      # -augment none: the PyTorch reference trains on a fixed float batch, without crop/flip.
+      go=$(bin/vggkit bench -json -augment none -size "$size" -width "$width" -batch 32 -mode "$mode" -rounds 1 -steps "$steps")
       pt=$("$py" bench/torch/vgg_bench.py --arch vgg16 --head gap --size "$size" --width-div "$div" \
         --batch 32 --mode "$mode" --optimizer adam --threads "$threads" --warmup 1 --steps "$steps")
       echo "{\"round\": $round, \"mode\": \"$mode\", \"size\": $size, \"div\": $div, \"vggkit\": $go, \"torch\": $pt}" | tee -a "$results" >&2

@@ -50,21 +50,16 @@ func (l *Learner) Fit(ctx context.Context, train, test *data.Set, extra ...Hook)
 	if err != nil || s == nil {
 		return err
 	}
-	if l.Dir != "" {
-		// One training per run folder; Lock also removes what a killed save left behind.
-		release, err := checkpoint.Lock(l.Dir)
-		if err != nil {
-			return err
-		}
-		defer release()
-		discard(l.Dir)
+	release, err := l.lock()
+	if err != nil {
+		return err
 	}
+	defer release()
 	hooks := append(l.Hooks(), extra...)
 	defer func() { err = end(hooks, s, err) }()
 	sched := NewSchedule(l.Config.Train, s.TotalSteps)
 	if c := l.History.Current; c != nil && int(s.Step) == c.Epoch*s.StepsPerEpoch {
-		// Stopped after an epoch's last step, before its summary: finish it now.
-		s.Epoch, s.Sums = c.Epoch, c
+		s.Epoch, s.Sums = c.Epoch, c // stopped after an epoch's last step, before its summary.
 		if err := l.finishEpoch(hooks, s); err != nil {
 			return err
 		}
@@ -72,15 +67,7 @@ func (l *Learner) Fit(ctx context.Context, train, test *data.Set, extra ...Hook)
 	for epoch := int(s.Step) / s.StepsPerEpoch; epoch < s.Epochs; epoch++ {
 		s.beginEpoch(l, epoch+1)
 		for batch := range batches.Epoch(epoch, int(s.Step)-epoch*s.StepsPerEpoch) {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			s.LearningRate = sched(s.Step)
-			l.setLearningRate(s.LearningRate)
-			if err := l.step(s, batch); err != nil {
-				return err
-			}
-			if err := each(hooks, func(h Hook) error { return call1(h.OnStep, s) }); err != nil {
+			if err := l.trainOn(ctx, s, sched(s.Step), batch, hooks); err != nil {
 				return err
 			}
 		}
@@ -89,6 +76,32 @@ func (l *Learner) Fit(ctx context.Context, train, test *data.Set, extra ...Hook)
 		}
 	}
 	return nil
+}
+
+// lock takes the run folder for this training: one training per folder. Lock also
+// removes what a killed save left behind, and an unconfirmed pending save is dropped.
+func (l *Learner) lock() (release func() error, err error) {
+	if l.Dir == "" {
+		return func() error { return nil }, nil
+	}
+	release, err = checkpoint.Lock(l.Dir)
+	if err == nil {
+		discard(l.Dir)
+	}
+	return release, err
+}
+
+// trainOn runs one step at learning rate lr and then the hooks.
+func (l *Learner) trainOn(ctx context.Context, s *State, lr float64, b *loader.Batch, hooks []Hook) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.LearningRate = lr
+	l.setLearningRate(lr)
+	if err := l.step(s, b); err != nil {
+		return err
+	}
+	return each(hooks, func(h Hook) error { return call1(h.OnStep, s) })
 }
 
 // finishEpoch records the epoch in the history and runs the hooks' OnEpoch.
