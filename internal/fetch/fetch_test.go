@@ -3,7 +3,6 @@ package fetch
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -18,50 +17,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vggkit/vggkit/internal/fetch/fetchtest"
 )
-
-type tarEntry struct {
-	name     string
-	body     []byte
-	typ      byte // tar.TypeReg if zero.
-	linkname string
-}
-
-func makeTarGz(t *testing.T, entries []tarEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.linkname, Mode: 0o644, ModTime: time.Unix(1e9, 0)}
-		switch e.typ {
-		case 0:
-			h.Typeflag = tar.TypeReg
-			h.Size = int64(len(e.body))
-		case tar.TypeDir:
-			h.Mode = 0o755
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := tw.Write(e.body); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // payload is a ~1 MB archive of a folder "ds" holding a.bin (random-looking bytes,
 // so gzip keeps it large) and names.txt.
-func payload(t *testing.T) ([]tarEntry, []byte) {
+func payload(t *testing.T) ([]fetchtest.Entry, []byte) {
 	t.Helper()
 	big := make([]byte, 1<<20)
 	x := uint32(1)
@@ -69,8 +31,8 @@ func payload(t *testing.T) ([]tarEntry, []byte) {
 		x = x*1664525 + 1013904223
 		big[i] = byte(x >> 24)
 	}
-	entries := []tarEntry{{name: "ds/", typ: tar.TypeDir}, {name: "ds/a.bin", body: big}, {name: "ds/names.txt", body: []byte("cat\ndog\n")}}
-	return entries, makeTarGz(t, entries)
+	entries := []fetchtest.Entry{{Name: "ds/", Type: tar.TypeDir}, {Name: "ds/a.bin", Body: big}, {Name: "ds/names.txt", Body: []byte("cat\ndog\n")}}
+	return entries, fetchtest.TarGz(t, entries)
 }
 
 // file describes data served at url, with its size and MD5.
@@ -392,7 +354,7 @@ func TestUnpack(t *testing.T) {
 		t.Errorf("unpacked to %s, progress %q", got, progress.String())
 	}
 	b, err := os.ReadFile(filepath.Join(got, "a.bin"))
-	if err != nil || !bytes.Equal(b, entries[1].body) {
+	if err != nil || !bytes.Equal(b, entries[1].Body) {
 		t.Errorf("a.bin: %v", err)
 	}
 	checkDirHolds(t, dir, "dataset", "ds.tar.gz")
@@ -408,19 +370,19 @@ func TestUnpackRefusesEscapes(t *testing.T) {
 	good, _ := payload(t)
 	cases := []struct {
 		name  string
-		entry tarEntry
+		entry fetchtest.Entry
 	}{
-		{"dotdot", tarEntry{name: "ds/../../evil.txt", body: []byte("x")}},
-		{"absolute", tarEntry{name: "/tmp/vggkit-evil.txt", body: []byte("x")}},
-		{"symlink out", tarEntry{name: "ds/link", typ: tar.TypeSymlink, linkname: "../../evil"}},
-		{"symlink absolute", tarEntry{name: "ds/link", typ: tar.TypeSymlink, linkname: "/etc"}},
-		{"hard link out", tarEntry{name: "ds/hl", typ: tar.TypeLink, linkname: "../evil.txt"}},
+		{"dotdot", fetchtest.Entry{Name: "ds/../../evil.txt", Body: []byte("x")}},
+		{"absolute", fetchtest.Entry{Name: "/tmp/vggkit-evil.txt", Body: []byte("x")}},
+		{"symlink out", fetchtest.Entry{Name: "ds/link", Type: tar.TypeSymlink, Linkname: "../../evil"}},
+		{"symlink absolute", fetchtest.Entry{Name: "ds/link", Type: tar.TypeSymlink, Linkname: "/etc"}},
+		{"hard link out", fetchtest.Entry{Name: "ds/hl", Type: tar.TypeLink, Linkname: "../evil.txt"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// The bad entry comes last, after the good files were written: the
 			// whole extraction must still vanish.
-			data := makeTarGz(t, append(append([]tarEntry(nil), good...), c.entry))
+			data := fetchtest.TarGz(t, append(append([]fetchtest.Entry(nil), good...), c.entry))
 			top := t.TempDir()
 			dir := filepath.Join(top, "a", "cache")
 			os.MkdirAll(dir, 0o755)
@@ -430,8 +392,8 @@ func TestUnpackRefusesEscapes(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if !strings.Contains(err.Error(), "refusing to extract") || !strings.Contains(err.Error(), c.entry.name) {
-				t.Errorf("error %q does not refuse entry %q", err, c.entry.name)
+			if !strings.Contains(err.Error(), "refusing to extract") || !strings.Contains(err.Error(), c.entry.Name) {
+				t.Errorf("error %q does not refuse entry %q", err, c.entry.Name)
 			}
 			checkDirHolds(t, dir, "ds.tar.gz")
 			checkDirHolds(t, filepath.Join(top, "a"), "cache")
@@ -447,13 +409,13 @@ func TestUnpackRefusesEscapes(t *testing.T) {
 func TestUnpackInsideLinks(t *testing.T) {
 	entries, _ := payload(t)
 	entries = append(entries,
-		tarEntry{name: "ds/alias.txt", typ: tar.TypeSymlink, linkname: "names.txt"},
-		tarEntry{name: "ds/sub/up.txt", typ: tar.TypeSymlink, linkname: "../names.txt"},
-		tarEntry{name: "ds/copy.txt", typ: tar.TypeLink, linkname: "ds/names.txt"},
-		tarEntry{name: "./", typ: tar.TypeDir})
+		fetchtest.Entry{Name: "ds/alias.txt", Type: tar.TypeSymlink, Linkname: "names.txt"},
+		fetchtest.Entry{Name: "ds/sub/up.txt", Type: tar.TypeSymlink, Linkname: "../names.txt"},
+		fetchtest.Entry{Name: "ds/copy.txt", Type: tar.TypeLink, Linkname: "ds/names.txt"},
+		fetchtest.Entry{Name: "./", Type: tar.TypeDir})
 	dir := t.TempDir()
 	archive := filepath.Join(dir, "ds.tar.gz")
-	os.WriteFile(archive, makeTarGz(t, entries), 0o644)
+	os.WriteFile(archive, fetchtest.TarGz(t, entries), 0o644)
 	got, err := Unpack(context.Background(), archive, dir, "dataset", findDS, nil)
 	if err != nil {
 		t.Fatal(err)

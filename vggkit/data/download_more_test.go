@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/vggkit/vggkit/internal/fetch/fetchtest"
 )
 
 func md5Hex(b []byte) string {
@@ -25,11 +27,11 @@ func TestDownloadCIFAR10(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	entries := []tarEntry{{name: "cifar-10-batches-bin/", typ: '5'}}
+	entries := []fetchtest.Entry{{Name: "cifar-10-batches-bin/", Type: '5'}}
 	for _, n := range names {
-		entries = append(entries, tarEntry{name: "cifar-10-batches-bin/" + n, body: files[n]})
+		entries = append(entries, fetchtest.Entry{Name: "cifar-10-batches-bin/" + n, Body: files[n]})
 	}
-	archive := makeTarGz(t, entries)
+	archive := fetchtest.TarGz(t, entries)
 	srv := serveArchive(t, archive)
 	old := cifar10Remote
 	cifar10Remote.URL, cifar10Remote.Size, cifar10Remote.MD5 = srv.URL+"/cifar-10-binary.tar.gz", int64(len(archive)), md5Hex(archive)

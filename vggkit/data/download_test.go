@@ -3,7 +3,6 @@ package data
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -18,57 +17,19 @@ import (
 	"time"
 
 	"github.com/vggkit/vggkit/internal/fetch"
+	"github.com/vggkit/vggkit/internal/fetch/fetchtest"
 )
 
-type tarEntry struct {
-	name     string
-	body     []byte
-	typ      byte // tar.TypeReg if zero.
-	linkname string
-}
-
-func makeTarGz(t *testing.T, entries []tarEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.linkname, Mode: 0o644, ModTime: time.Unix(1e9, 0)}
-		switch e.typ {
-		case 0:
-			h.Typeflag = tar.TypeReg
-			h.Size = int64(len(e.body))
-		case tar.TypeDir:
-			h.Mode = 0o755
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := tw.Write(e.body); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // stl10Entries lays out f as the real archive does: a stl10_binary/ folder.
-func stl10Entries(f *fakeSTL10) []tarEntry {
+func stl10Entries(f *fakeSTL10) []fetchtest.Entry {
 	names := make([]string, 0, len(f.files))
 	for n := range f.files {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	entries := []tarEntry{{name: "stl10_binary/", typ: tar.TypeDir}}
+	entries := []fetchtest.Entry{{Name: "stl10_binary/", Type: tar.TypeDir}}
 	for _, n := range names {
-		entries = append(entries, tarEntry{name: "stl10_binary/" + n, body: f.files[n]})
+		entries = append(entries, fetchtest.Entry{Name: "stl10_binary/" + n, Body: f.files[n]})
 	}
 	return entries
 }
@@ -124,7 +85,7 @@ func checkCacheHolds(t *testing.T, cacheDir string, want ...string) {
 
 func TestDownloadSTL10Full(t *testing.T) {
 	f := newFakeSTL10(t, 20, 10, 4)
-	data := makeTarGz(t, stl10Entries(f))
+	data := fetchtest.TarGz(t, stl10Entries(f))
 	srv := serveArchive(t, data)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	cache := filepath.Join(t.TempDir(), "cache") // Does not exist yet.
@@ -169,7 +130,7 @@ func TestDownloadSTL10Full(t *testing.T) {
 
 func TestDownloadSTL10MD5Mismatch(t *testing.T) {
 	f := newFakeSTL10(t, 20, 10, 4)
-	data := makeTarGz(t, stl10Entries(f))
+	data := fetchtest.TarGz(t, stl10Entries(f))
 	srv := serveArchive(t, data)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	stl10Remote.MD5 = "0123456789abcdef0123456789abcdef"
@@ -209,7 +170,7 @@ func TestDownloadSTL10Offline(t *testing.T) {
 
 // An archive without the STL-10 files is named as such, and leaves only itself.
 func TestDownloadSTL10ArchiveLacksFiles(t *testing.T) {
-	data := makeTarGz(t, []tarEntry{{name: "other/readme.txt", body: []byte("hello")}})
+	data := fetchtest.TarGz(t, []fetchtest.Entry{{Name: "other/readme.txt", Body: []byte("hello")}})
 	srv := serveArchive(t, data)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	cache := t.TempDir()
@@ -223,7 +184,7 @@ func TestDownloadSTL10ArchiveLacksFiles(t *testing.T) {
 // An archive put in the cache by hand is used without any network.
 func TestDownloadSTL10HandPlacedArchive(t *testing.T) {
 	f := newFakeSTL10(t, 20, 10, 4)
-	data := makeTarGz(t, stl10Entries(f))
+	data := fetchtest.TarGz(t, stl10Entries(f))
 	srv := serveArchive(t, data)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	cache := t.TempDir()
