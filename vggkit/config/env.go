@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"testing"
 )
 
 // Environment holds every environment variable vggkit reads, read once per process.
@@ -16,6 +17,7 @@ type Environment struct {
 	Python     string // VGGKIT_PYTHON: the python whose site-packages may hold JAX's CUDA plugin (default python3).
 	CUDAHome   string // CUDA_HOME: a CUDA toolkit (ptxas, libdevice) for XLA.
 	XLAFlags   string // XLA_FLAGS: XLA's own flags; vggkit adds its autotune cache to them.
+	CUDAChecks string // GOPJRT_CUDA_CHECKS: go-xla's check of the CUDA install ("": vggkit turns it off, see backend).
 	Fast       bool   // VGGKIT_FAST: notebooks run a short version (CI).
 }
 
@@ -28,12 +30,19 @@ const (
 	EnvCPUKernels = "VGGKIT_CPUKERNELS"
 	EnvPython     = "VGGKIT_PYTHON"
 	EnvFast       = "VGGKIT_FAST"
+	EnvCUDAChecks = "GOPJRT_CUDA_CHECKS"
 )
 
 var env = sync.OnceValue(ReadEnv)
 
-// Env is the environment as read at the first call.
-func Env() Environment { return env() }
+// Env is the environment as read at the first call. In a test binary it is read at each
+// call, so that variables a test sets (t.Setenv) reach the code under test.
+func Env() Environment {
+	if testing.Testing() {
+		return ReadEnv()
+	}
+	return env()
+}
 
 // ReadEnv reads the environment now (tests that set variables call this).
 func ReadEnv() Environment {
@@ -46,6 +55,7 @@ func ReadEnv() Environment {
 		Python:     os.Getenv(EnvPython),
 		CUDAHome:   os.Getenv("CUDA_HOME"),
 		XLAFlags:   os.Getenv("XLA_FLAGS"),
+		CUDAChecks: os.Getenv(EnvCUDAChecks),
 		Fast:       os.Getenv(EnvFast) != "",
 	}
 	if e.Cache == "" {
