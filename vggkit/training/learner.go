@@ -67,7 +67,7 @@ type Learner struct {
 	OnEpoch        func(Epoch)    // optional, after every epoch.
 
 	store    *model.Store
-	form     vgg.Form
+	ops      vgg.Ops
 	trainer  *train.Trainer
 	predict  *model.Exec
 	feats    map[int]*model.Exec // per layer, for FeatureMaps
@@ -93,14 +93,7 @@ func NewLearner(b *backend.Choice, cfg vgg.Config, opts Options, classes []strin
 		return nil, fmt.Errorf("precision bf16 needs an XLA backend (GPU, or XLA CPU): GoMLX's pure-Go backend lacks bf16 kernels; use f32 (backend: %s)", b.Config)
 	}
 	l := &Learner{Model: cfg, Opts: opts, Backend: b, Classes: classes, Out: os.Stdout,
-		store: model.NewStore(), form: vgg.Native}
-	// The convolution form measured fastest on each platform (VGGKIT_CONV overrides, for benchmarks).
-	switch conv := os.Getenv("VGGKIT_CONV"); {
-	case conv == "im2col" || (conv == "" && b.IsGo()):
-		l.form = vgg.Im2Col
-	case conv == "hybrid" || (conv == "" && b.IsXLACPU()):
-		l.form = vgg.Hybrid
-	}
+		store: model.NewStore(), ops: b.Ops()}
 	if err := l.store.SetRNGStateFromSeed(int64(opts.Seed)); err != nil {
 		return nil, err
 	}
@@ -180,7 +173,7 @@ func (l *Learner) trainModelFn(scope *model.Scope, images *graph.Node) *graph.No
 		steps := l.Opts.Epochs * l.stepsPerEpoch
 		cosineschedule.New(scope, g, dtypes.Float32).PeriodSteps(max(1, steps)).LearningRate(l.Opts.LearningRate).Done()
 	}
-	logits, _ := vgg.Build(scope.In("model"), l.Model, l.form, images)
+	logits, _ := vgg.Build(scope.In("model"), l.Model, l.ops, images)
 	return logits
 }
 
