@@ -134,7 +134,7 @@ func TestValidate(t *testing.T) {
 		func(c *Config) { c.Head = "mlp" },
 		func(c *Config) { c.InputSize = 16 },
 		func(c *Config) { c.Classes = 1 },
-		func(c *Config) { c.Width = 0 },
+		func(c *Config) { c.Width = -0.5 }, // 0 is valid: the default width
 		func(c *Config) { c.Activation = "gelu" },
 	}
 	for i, mutate := range bad {
