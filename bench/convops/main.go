@@ -21,6 +21,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/backend/fastops"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
@@ -38,14 +39,14 @@ var wgradForms = map[string]func(x, k, v *Node) *Node{
 	// im2col(x)^T v: one matmul contracting over N*H*W.
 	"im2col": func(x, _, v *Node) *Node {
 		n, cin, cout := pixels(x), x.Shape().Dimensions[3], v.Shape().Dimensions[3]
-		g := DotGeneral(vgg.Im2ColMatrix(x), []int{0}, nil, Reshape(v, n, cout), []int{0}, nil)
+		g := DotGeneral(fastops.Im2ColMatrix(x), []int{0}, nil, Reshape(v, n, cout), []int{0}, nil)
 		return Reshape(g, 3, 3, cin, cout)
 	},
 	// The same per image (a batched matmul), then summed over the batch.
 	"im2col-batched": func(x, _, v *Node) *Node {
 		d := x.Shape().Dimensions
 		b, hw, cin, cout := d[0], d[1]*d[2], d[3], v.Shape().Dimensions[3]
-		g := DotGeneral(Reshape(vgg.Im2ColMatrix(x), b, hw, 9*cin), []int{1}, []int{0}, Reshape(v, b, hw, cout), []int{1}, []int{0})
+		g := DotGeneral(Reshape(fastops.Im2ColMatrix(x), b, hw, 9*cin), []int{1}, []int{0}, Reshape(v, b, hw, cout), []int{1}, []int{0})
 		return Reshape(ReduceSum(g, 0), 3, 3, cin, cout)
 	},
 	// Nine matmuls, one per tap, each on a shifted copy of x.
@@ -61,7 +62,7 @@ var wgradForms = map[string]func(x, k, v *Node) *Node{
 		return Reshape(Stack(taps, 0), 3, 3, cin, cout)
 	},
 	// Only the im2col matrix that "im2col" multiplies (its cost alone).
-	"cols-only": func(x, _, _ *Node) *Node { return vgg.Im2ColMatrix(x) },
+	"cols-only": func(x, _, _ *Node) *Node { return fastops.Im2ColMatrix(x) },
 }
 
 func main() {
@@ -115,16 +116,9 @@ func main() {
 		"batch": *batch, "wgrad_form": *form, "rows": rows})
 }
 
-// conv is the 3x3 "same" convolution as vgg.Conv3x3 emits it on XLA CPU (vgg.Hybrid):
+// conv is the 3x3 "same" convolution as VGG runs it on XLA CPU (fastops.HybridConv3x3):
 // the backend's convolution, or im2col + one matmul on the smallest maps.
-func conv(x, k *Node) *Node {
-	d, kd := x.Shape().Dimensions, k.Shape().Dimensions
-	if vgg.NativeAt(vgg.Hybrid, d[1], d[2]) {
-		return Convolve(x, k).PadSame().Done()
-	}
-	y := Dot(vgg.Im2ColMatrix(x), Reshape(k, 9*kd[2], kd[3])).Product()
-	return Reshape(y, d[0], d[1], d[2], kd[3])
-}
+func conv(x, k *Node) *Node { return fastops.HybridConv3x3(x, k) }
 
 func pixels(x *Node) int { d := x.Shape().Dimensions; return d[0] * d[1] * d[2] }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/config"
 )
 
 // runDoctor reports what vggkit can run on, and installs the XLA CPU plugin on request.
@@ -88,7 +89,7 @@ func runDoctor(args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "           kernel gradients, and convolutions on maps up to 8x8: vggkit's AVX-512 kernels (%s=0: XLA's own)\n", backend.CPUKernelsEnvVar)
 		case err != nil:
 			fmt.Fprintf(stdout, "           kernel gradients: XLA's own (vggkit's kernels could not be registered: %v)\n", err)
-		case os.Getenv(backend.CPUKernelsEnvVar) == "0":
+		case !config.Env().CPUKernels:
 			fmt.Fprintf(stdout, "           kernel gradients: XLA's own (%s=0)\n", backend.CPUKernelsEnvVar)
 		default:
 			fmt.Fprintln(stdout, "           kernel gradients: XLA's own (vggkit's kernels need AVX-512F)")

@@ -8,7 +8,6 @@ package backend
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	_ "github.com/gomlx/compute/gobackend" // the pure-Go backend, always available.
 	"github.com/gomlx/go-xla/compute/xla"
 	"github.com/gomlx/go-xla/pjrt"
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/cpukernels"
 )
 
@@ -57,7 +57,7 @@ func Plugins() map[string]string {
 // New picks a backend. It never downloads anything.
 func New() (*Choice, error) {
 	xla.EnableAutoInstall(false)
-	if cfg, ok := os.LookupEnv(EnvVar); ok && cfg != "" {
+	if cfg := config.Env().Backend; cfg != "" {
 		if path := strings.TrimPrefix(cfg, "xla:"); filepath.IsAbs(path) && platformOf(path) == "cuda" {
 			// A JAX plugin named by path: its NVIDIA libraries are in the same site-packages.
 			site := filepath.Dir(filepath.Dir(filepath.Dir(path)))
@@ -171,7 +171,7 @@ func (c *Choice) OneDNN() bool {
 }
 
 // OneDNNEnvVar set to 0 keeps XLA's own CPU convolutions (for comparisons).
-const OneDNNEnvVar = "VGGKIT_ONEDNN"
+const OneDNNEnvVar = config.EnvOneDNN
 
 // newWithConfig wraps compute.NewWithConfig, which panics on unknown names. On the XLA
 // CPU plugin it turns on oneDNN convolutions (vggkit's go-xla patch): 1.2-2.9x
@@ -184,10 +184,10 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 	}()
 	b, err = compute.NewWithConfig(cfg)
 	if s, ok := b.(oneDNNConvolutions); ok && err == nil && platformOf(cfg) == "cpu" {
-		s.SetCPUConvolutionWithOneDNN(os.Getenv(OneDNNEnvVar) != "0")
+		s.SetCPUConvolutionWithOneDNN(config.Env().OneDNN)
 	}
 	if s, ok := b.(cpuKernelCalls); ok && err == nil && platformOf(cfg) == "cpu" &&
-		os.Getenv(CPUKernelsEnvVar) != "0" && cpukernels.Supported() {
+		config.Env().CPUKernels && cpukernels.Supported() {
 		cpuKernelsOnce.Do(func() {
 			cpuKernelsErr = s.SetCPUConvKernelGradient(cpukernels.KernelGradTarget, cpukernels.KernelGradHandler(), cpukernels.KernelGradFits)
 			if cpuKernelsErr == nil {
@@ -224,7 +224,7 @@ type cpuKernelCalls interface {
 }
 
 // CPUKernelsEnvVar set to 0 keeps XLA's (and oneDNN's) convolutions: no vggkit kernels.
-const CPUKernelsEnvVar = "VGGKIT_CPUKERNELS"
+const CPUKernelsEnvVar = config.EnvCPUKernels
 
 var (
 	cpuKernelsOnce sync.Once

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/vggkit/vggkit/vggkit/config"
 )
 
 // CUDA comes as JAX's PJRT plugin (the jax-cuda13-pjrt wheel) plus NVIDIA's libraries as
@@ -50,12 +52,9 @@ var hasNvidiaGPU = func() bool {
 // pythonSitePaths lists the sys.path folders of python3 (or $VGGKIT_PYTHON); none if
 // there is no Python. A variable so tests can stand in for it.
 var pythonSitePaths = func() []string {
-	py := os.Getenv("VGGKIT_PYTHON")
-	if py == "" {
-		var err error
-		if py, err = exec.LookPath("python3"); err != nil {
-			return nil
-		}
+	py, err := exec.LookPath(config.Env().Python) // "python3" unless set
+	if err != nil {
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -107,7 +106,7 @@ func nvidiaLibDirs(site string) []string {
 // or nvvm/libdevice (from the nvidia-cuda-nvcc and nvidia-nvvm wheels, or a CUDA toolkit).
 func cudaDataDir(site string) string {
 	cands, _ := filepath.Glob(filepath.Join(site, "nvidia", "*"))
-	if h := os.Getenv("CUDA_HOME"); h != "" {
+	if h := config.Env().CUDAHome; h != "" {
 		cands = append(cands, h)
 	}
 	cands = append(cands, "/usr/local/cuda")
@@ -129,29 +128,31 @@ func (p CUDAPlugin) prepare() []string {
 	if len(p.LibDirs) > 0 {
 		failed = preloadLibraries(p.LibDirs)
 	}
+	// XLA_FLAGS: the user's, and those vggkit adds unless the user's set them already.
+	flags := config.Env().XLAFlags
+	add := func(name, value string) {
+		if !strings.Contains(flags, name) {
+			flags = strings.TrimSpace(flags + " --" + name + "=" + value)
+		}
+	}
 	if p.DataDir != "" {
-		addXLAFlag("xla_gpu_cuda_data_dir", p.DataDir)
+		add("xla_gpu_cuda_data_dir", p.DataDir)
 	}
 	// XLA autotunes every convolution of a new graph (seconds on VGG16); its results kept
 	// on disk make a re-run (a notebook cell run again) compile faster: measured 10.9 s ->
 	// 7.0 s for VGG16 bf16 batch 128 on an H100. The flag exists in every CUDA 13 plugin.
 	if dir := filepath.Join(PluginDir(), "..", "xla-autotune"); strings.Contains(p.Path, "xla_cuda13") && os.MkdirAll(dir, 0o755) == nil {
-		addXLAFlag("xla_gpu_per_fusion_autotune_cache_dir", filepath.Clean(dir))
+		add("xla_gpu_per_fusion_autotune_cache_dir", filepath.Clean(dir))
+	}
+	if flags != config.Env().XLAFlags {
+		os.Setenv("XLA_FLAGS", flags)
 	}
 	// go-xla's own check looks for nvidia/ beside the plugin's folder only; the layout
 	// is handled above, so its warning would only mislead.
-	if os.Getenv("GOPJRT_CUDA_CHECKS") == "" {
-		os.Setenv("GOPJRT_CUDA_CHECKS", "0")
+	if config.Env().CUDAChecks == "" {
+		os.Setenv(config.EnvCUDAChecks, "0")
 	}
 	return failed
-}
-
-// addXLAFlag appends --name=value to XLA_FLAGS unless the user's XLA_FLAGS sets it already.
-func addXLAFlag(name, value string) {
-	flags := os.Getenv("XLA_FLAGS")
-	if !strings.Contains(flags, name) {
-		os.Setenv("XLA_FLAGS", strings.TrimSpace(flags+" --"+name+"="+value))
-	}
 }
 
 // pipInstall installs packages into target; a variable so tests can stand in for pip.

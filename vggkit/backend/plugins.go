@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/vggkit/vggkit/vggkit/config"
 )
 
 // The XLA CPU plugin comes from PyPI (the GitHub download GoMLX's installer uses is not
@@ -22,17 +24,7 @@ type wheel struct{ Package, Version, Member string }
 
 // PluginDir is where vggkit keeps the PJRT plugins it installs: $VGGKIT_CACHE/pjrt, or
 // the user cache dir + /vggkit/pjrt.
-func PluginDir() string {
-	base := os.Getenv("VGGKIT_CACHE")
-	if base == "" {
-		if d, err := os.UserCacheDir(); err == nil {
-			base = filepath.Join(d, "vggkit")
-		} else {
-			base = filepath.Join(os.TempDir(), "vggkit")
-		}
-	}
-	return filepath.Join(base, "pjrt")
-}
+func PluginDir() string { return filepath.Join(config.Env().Cache, "pjrt") }
 
 // cpuPluginPath is where InstallCPU puts the plugin, named as go-xla expects.
 func cpuPluginPath() string { return filepath.Join(PluginDir(), "pjrt_c_api_cpu_plugin.so") }

@@ -16,6 +16,7 @@ type Environment struct {
 	Python     string // VGGKIT_PYTHON: the python whose site-packages may hold JAX's CUDA plugin (default python3).
 	CUDAHome   string // CUDA_HOME: a CUDA toolkit (ptxas, libdevice) for XLA.
 	XLAFlags   string // XLA_FLAGS: XLA's own flags; vggkit adds its autotune cache to them.
+	CUDAChecks string // GOPJRT_CUDA_CHECKS: go-xla's check of the CUDA install ("": vggkit turns it off, see backend).
 	Fast       bool   // VGGKIT_FAST: notebooks run a short version (CI).
 }
 
@@ -28,6 +29,7 @@ const (
 	EnvCPUKernels = "VGGKIT_CPUKERNELS"
 	EnvPython     = "VGGKIT_PYTHON"
 	EnvFast       = "VGGKIT_FAST"
+	EnvCUDAChecks = "GOPJRT_CUDA_CHECKS"
 )
 
 // Env reads the environment.
@@ -41,6 +43,7 @@ func Env() Environment {
 		Python:     os.Getenv(EnvPython),
 		CUDAHome:   os.Getenv("CUDA_HOME"),
 		XLAFlags:   os.Getenv("XLA_FLAGS"),
+		CUDAChecks: os.Getenv(EnvCUDAChecks),
 		Fast:       os.Getenv(EnvFast) != "",
 	}
 	if e.Cache == "" {

@@ -32,7 +32,7 @@ type Learner struct {
 	NoProgressLine bool      // keep the loss and epoch lines, drop the progress line (a live view shows it).
 
 	store    *model.Store
-	form     vgg.Form
+	ops      vgg.Ops             // the backend's forms of convolution, bias and pooling
 	trainer  *train.Trainer
 	predict  *model.Exec
 	feats    map[int]*model.Exec // per layer, for FeatureMaps
@@ -55,14 +55,8 @@ func New(b *backend.Choice, cfg config.Config, classes []string) (*Learner, erro
 	if cfg.Model.Precision == vgg.BF16 && b.IsGo() {
 		return nil, fmt.Errorf("precision bf16 needs an XLA backend (GPU, or XLA CPU): GoMLX's pure-Go backend lacks bf16 kernels; use f32 (backend: %s)", b.Config)
 	}
-	l := &Learner{Config: cfg, Backend: b, Classes: classes, Out: os.Stdout, store: model.NewStore(), form: vgg.Native}
-	// The convolution form measured fastest on each platform (VGGKIT_CONV overrides, for benchmarks).
-	switch conv := config.Env().Conv; {
-	case conv == "im2col" || (conv == "" && b.IsGo()):
-		l.form = vgg.Im2Col
-	case conv == "hybrid" || (conv == "" && b.IsXLACPU()):
-		l.form = vgg.Hybrid
-	}
+	// The backend gives the forms of the model's primitives measured fastest on it.
+	l := &Learner{Config: cfg, Backend: b, Classes: classes, Out: os.Stdout, store: model.NewStore(), ops: b.Ops()}
 	if err := l.store.SetRNGStateFromSeed(int64(cfg.Train.Seed)); err != nil {
 		return nil, err
 	}
@@ -89,7 +83,7 @@ func (l *Learner) NumParams() int64 {
 // trainModelFn is the model as the trainer calls it; the learning rate is set from the
 // host (setLearningRate), so the graph holds no schedule.
 func (l *Learner) trainModelFn(scope *model.Scope, images *graph.Node) *graph.Node {
-	logits, _ := vgg.Build(scope.In("model"), l.Config.Model, l.form, images)
+	logits, _ := vgg.Build(scope.In("model"), l.Config.Model, l.ops, images)
 	return logits
 }
 

@@ -49,7 +49,7 @@ func (l *Learner) setupDataParallel() error {
 	// GoMLX v0.28.2 fails to run random initialisers inside a partitioned program.
 	if !l.initialized() {
 		e, err := model.NewExec(l.Backend.Backend, l.store, func(scope *model.Scope, images *graph.Node) *graph.Node {
-			logits, _ := vgg.Build(scope.In("model"), l.Config.Model, l.form, images)
+			logits, _ := vgg.Build(scope.In("model"), l.Config.Model, l.ops, images)
 			return logits
 		})
 		if err != nil {

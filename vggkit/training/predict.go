@@ -36,7 +36,7 @@ func (l *Learner) Logits(set *data.Set) ([][]float32, error) {
 func (l *Learner) Forward(images *tensors.Tensor) ([]float32, error) {
 	if l.predict == nil {
 		e, err := model.NewExec(l.Backend.Backend, l.store, func(scope *model.Scope, images *graph.Node) *graph.Node {
-			logits, _ := vgg.Build(scope.In("model"), l.Config.Model, l.form, images)
+			logits, _ := vgg.Build(scope.In("model"), l.Config.Model, l.ops, images)
 			return logits
 		})
 		if err != nil {
@@ -157,7 +157,7 @@ func (l *Learner) FeatureMaps(set *data.Set, indices []int, layer int) (maps [][
 		l.feats[layer], err = model.NewExec(l.Backend.Backend, l.store, func(scope *model.Scope, images *graph.Node) *graph.Node {
 			ms := scope.In("model")
 			x := vgg.Preprocess(ms, l.Config.Model, images)
-			return vgg.FeaturesUpTo(ms.In("features"), l.Config.Model, l.form, x, layer)
+			return vgg.FeaturesUpTo(ms.In("features"), l.Config.Model, l.ops, x, layer)
 		})
 		if err != nil {
 			return

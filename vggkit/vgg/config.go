@@ -1,5 +1,8 @@
 // Package vgg builds the VGG family (torchvision's A/B/D/E configurations) on GoMLX,
 // with the input transforms (resize, normalise, augmentation) inside the compiled graph.
+// It is the model only, written as torchvision's models/vgg.py: a configuration table and
+// small functions over GoMLX's primitives. The faster forms of those primitives that
+// some backends need come in through Ops (vggkit/backend's Choice.Ops).
 package vgg
 
 import (

@@ -13,35 +13,49 @@ import (
 	"github.com/vggkit/vggkit/vggkit/config"
 )
 
-// Form selects how convolutions are emitted. The pure-Go backend runs a 3x3 convolution
-// 20-25x faster written as im2col + one matmul than with its native (scalar-loop)
-// convolution; on XLA the native one maps to cuDNN/oneDNN and stays.
-type Form int
+// Ops are the primitives VGG is written in. The zero value is GoMLX's own: graph.Convolve,
+// graph.MaxPool, a broadcast add and GoMLX's fused batch-norm ops. A backend may substitute
+// faster forms of the same functions (vggkit/backend's Choice.Ops does, for the pure-Go
+// backend and XLA on CPU); every form uses the same variables, so checkpoints move freely.
+type Ops struct {
+	Conv3x3             func(x, kernel *Node) *Node // "same" 3x3 convolution: x [B,H,W,Cin], kernel [3,3,Cin,Cout].
+	AddBias             func(y, bias *Node) *Node   // y [B,H,W,C] + bias [C].
+	MaxPool             func(x *Node) *Node         // 2x2 max-pool, stride 2, odd sizes rounded down.
+	DecomposedBatchNorm bool                        // batch norm from plain ops, not the backend's fused ones (which the pure-Go backend lacks).
+}
 
-const (
-	Native Form = iota // graph.Convolve: for XLA.
-	Im2Col             // 9 shifted slices concatenated + one Dot: for the pure-Go backend.
-	Hybrid             // XLA on CPU: native on large maps, im2col on small ones (see Conv3x3).
-)
+func (o Ops) conv3x3(x, kernel *Node) *Node {
+	if o.Conv3x3 != nil {
+		return o.Conv3x3(x, kernel)
+	}
+	return Convolve(x, kernel).PadSame().Done()
+}
 
-// hybridMaxPixels is where Hybrid switches to im2col: XLA's CPU convolution is very slow
-// on the 2x2 maps deep in VGG (VGG16 at 32 px, training: 18 img/s all native), and faster
-// than im2col everywhere else. Measured on 2 cores, batch 32, img/s per threshold (2x2 /
-// 4x4 / 8x8 maps and smaller as im2col): VGG16 at 32 px 70 / 63 / 45, VGG16/4 at 32 px
-// 610 / 620 / 330; at 96 px the smallest map is 6x6 and all-native beats im2col there
-// (9.4 against 7.8 img/s).
-var hybridMaxPixels = 2 * 2
+func (o Ops) addBias(y, bias *Node) *Node {
+	if o.AddBias != nil {
+		return o.AddBias(y, bias)
+	}
+	d := y.Shape().Dimensions
+	return Add(y, BroadcastToDims(Reshape(bias, 1, 1, 1, d[3]), d...))
+}
+
+func (o Ops) maxPool(x *Node) *Node {
+	if o.MaxPool != nil {
+		return o.MaxPool(x)
+	}
+	return MaxPool(x).Window(2).Done()
+}
 
 // Build builds the model graph: uint8 images [B,H,W,3] (any H, W) -> logits [B,classes]
 // and the last feature map [B,h,w,C] (the tutorial's `forward` returns `x, features`).
 // Training mode (augmentation, dropout, batch-norm statistics) comes from the store.
-func Build(scope *model.Scope, c Config, form Form, images *Node) (logits, features *Node) {
+func Build(scope *model.Scope, c Config, ops Ops, images *Node) (logits, features *Node) {
 	c = c.Resolve()
 	x := Preprocess(scope, c, images)
 	if c.Precision == BF16 {
 		x = ConvertDType(x, dtypes.BFloat16)
 	}
-	features = Features(scope.In("features"), c, form, x)
+	features = Features(scope.In("features"), c, ops, x)
 	// The head (a few MFLOP on the GAP head) and the loss stay in f32.
 	features = ConvertDType(features, dtypes.Float32)
 	logits = Head(scope.In("classifier"), c, features)
@@ -106,26 +120,26 @@ func padZeros(x *Node, p int) *Node {
 }
 
 // Features is the convolutional trunk driven by Cfgs[c.Arch].
-func Features(scope *model.Scope, c Config, form Form, x *Node) *Node {
-	return FeaturesUpTo(scope, c, form, x, len(Cfgs[c.Arch])-1)
+func Features(scope *model.Scope, c Config, ops Ops, x *Node) *Node {
+	return FeaturesUpTo(scope, c, ops, x, len(Cfgs[c.Arch])-1)
 }
 
 // FeaturesUpTo runs the trunk up to and including entry `last` of Cfgs[c.Arch] (its
 // output is what a notebook shows as the feature maps of that layer).
-func FeaturesUpTo(scope *model.Scope, c Config, form Form, x *Node, last int) *Node {
+func FeaturesUpTo(scope *model.Scope, c Config, ops Ops, x *Node, last int) *Node {
 	for i, v := range Cfgs[c.Arch][:last+1] {
 		if v == M {
-			x = MaxPool2x2(x)
+			x = ops.maxPool(x)
 			continue
 		}
 		s := scope.In("%d", i)
-		x = Conv3x3(s, x, c.Channels(v), form)
+		x = Conv3x3(s, ops, x, c.Channels(v))
 		if c.BatchNorm {
-			// Statistics in f32 whatever the precision (autocast does the same); the
-			// pure-Go backend lacks the fused batch-norm ops: use the decomposed form there.
+			// Statistics in f32 whatever the precision (autocast does the same).
 			dt := x.DType()
 			x = ConvertDType(x, dtypes.Float32)
-			x = norm.BatchNorm(s, x, -1).Momentum(0.9).Epsilon(1e-5).UseBackendInference(form == Native).Done() // PyTorch's momentum and eps.
+			bn := norm.BatchNorm(s, x, -1).Momentum(0.9).Epsilon(1e-5) // PyTorch's momentum and eps.
+			x = bn.UseBackendInference(!ops.DecomposedBatchNorm).Done()
 			x = ConvertDType(x, dt)
 		}
 		x = activate(c, x)
@@ -140,12 +154,11 @@ func activate(c Config, x *Node) *Node {
 	return activation.Relu(x)
 }
 
-// Conv3x3 is a 3x3 "same" convolution with bias; kernel [3,3,Cin,Cout], channels last.
-// Both forms use the same variables, so a checkpoint moves between backends.
-func Conv3x3(scope *model.Scope, x *Node, cout int, form Form) *Node {
+// Conv3x3 is a 3x3 "same" convolution with bias (torchvision's nn.Conv2d(cin, cout, 3,
+// padding=1)); kernel [3,3,Cin,Cout], channels last.
+func Conv3x3(scope *model.Scope, ops Ops, x *Node, cout int) *Node {
 	g := x.Graph()
-	d := x.Shape().Dimensions
-	b, h, w, cin := d[0], d[1], d[2], d[3]
+	cin := x.Shape().Dimensions[3]
 	// Weights stay f32 (the master copy the optimizer updates); they are cast to the
 	// activations' dtype (bf16 in mixed precision) for the convolution.
 	kernel := scope.VariableWithShape("weights", shapes.Make(dtypes.Float32, 3, 3, cin, cout)).NodeValue(g)
@@ -153,48 +166,7 @@ func Conv3x3(scope *model.Scope, x *Node, cout int, form Form) *Node {
 	if dt := x.DType(); dt != dtypes.Float32 {
 		kernel, bias = ConvertDType(kernel, dt), ConvertDType(bias, dt)
 	}
-	var y *Node
-	if NativeAt(form, h, w) {
-		y = Convolve(x, kernel).PadSame().Done()
-	} else {
-		y = Reshape(Dot(Im2ColMatrix(x), Reshape(kernel, 9*cin, cout)).Product(), b, h, w, cout)
-	}
-	// The matmul bias gradient is for the CPU forms; the GPU keeps XLA's reduction.
-	return addBias(y, bias, form != Native && scope.Store().IsTraining(g))
-}
-
-// NativeAt reports whether Conv3x3 in this form uses the backend's convolution on an h x w
-// map (otherwise im2col + one matmul).
-func NativeAt(form Form, h, w int) bool {
-	return form == Native || (form == Hybrid && h*w > hybridMaxPixels)
-}
-
-// Im2ColMatrix turns x [B,H,W,C] into the [B*H*W, 9*C] matrix of its 3x3 neighbourhoods (zero
-// padded), columns in (dy, dx, c) order: the kernel's row-major order.
-func Im2ColMatrix(x *Node) *Node {
-	d := x.Shape().Dimensions
-	b, h, w, c := d[0], d[1], d[2], d[3]
-	xp := padZeros(x, 1)
-	patches := make([]*Node, 0, 9)
-	for dy := range 3 {
-		for dx := range 3 {
-			patches = append(patches, Slice(xp, AxisRange(), AxisRange(dy, dy+h), AxisRange(dx, dx+w), AxisRange()))
-		}
-	}
-	return Reshape(Concatenate(patches, 3), b*h*w, 9*c)
-}
-
-// MaxPool2x2 is a 2x2, stride-2 max-pool written as reshape + max: identical to
-// graph.MaxPool (values and gradient) and faster on the pure-Go backend. Odd sizes
-// drop the last row/column, as PyTorch's floor mode does.
-func MaxPool2x2(x *Node) *Node {
-	d := x.Shape().Dimensions
-	b, h, w, c := d[0], d[1], d[2], d[3]
-	if h%2 == 1 || w%2 == 1 {
-		x = Slice(x, AxisRange(), AxisRange(0, h-h%2), AxisRange(0, w-w%2), AxisRange())
-	}
-	x = Reshape(x, b, h/2, 2, w/2, 2, c)
-	return ReduceMax(x, 2, 4)
+	return ops.addBias(ops.conv3x3(x, kernel), bias)
 }
 
 // Head maps the feature map [B,h,w,C] to logits [B,classes].

@@ -27,7 +27,7 @@ func buildShapes(t *testing.T, c Config, size int) (logits, features shapes.Shap
 	store := model.NewStore()
 	var lShape, fShape shapes.Shape
 	exec, err := model.NewExec(goBackend(t), store, func(scope *model.Scope, x *graph.Node) (*graph.Node, *graph.Node) {
-		l, f := Build(scope.In("model"), c, Im2Col, x)
+		l, f := Build(scope.In("model"), c, Ops{DecomposedBatchNorm: true}, x) // the pure-Go backend lacks the fused batch norm
 		lShape, fShape = l.Shape(), f.Shape()
 		return l, f
 	})
@@ -134,7 +134,7 @@ func TestValidate(t *testing.T) {
 		func(c *Config) { c.Head = "mlp" },
 		func(c *Config) { c.InputSize = 16 },
 		func(c *Config) { c.Classes = 1 },
-		func(c *Config) { c.Width = 0 },
+		func(c *Config) { c.Width = -0.5 }, // 0 is valid: the default width
 		func(c *Config) { c.Activation = "gelu" },
 	}
 	for i, mutate := range bad {
@@ -159,4 +159,33 @@ func slicesEqual(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// Every convolution, bias add and max-pool of the trunk goes through Ops when set.
+func TestOpsAreUsed(t *testing.T) {
+	c := Default()
+	c.Arch, c.Width, c.InputSize = "vgg11", 0.0625, 32
+	var convs, biases, pools int
+	ops := Ops{
+		Conv3x3: func(x, k *graph.Node) *graph.Node { convs++; return graph.Convolve(x, k).PadSame().Done() },
+		AddBias: func(y, b *graph.Node) *graph.Node {
+			biases++
+			return graph.Add(y, graph.Reshape(b, 1, 1, 1, b.Shape().Dimensions[0]))
+		},
+		MaxPool:             func(x *graph.Node) *graph.Node { pools++; return graph.MaxPool(x).Window(2).Done() },
+		DecomposedBatchNorm: true,
+	}
+	exec, err := model.NewExec(goBackend(t), model.NewStore(), func(scope *model.Scope, x *graph.Node) *graph.Node {
+		l, _ := Build(scope, c, ops, x)
+		return l
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.Compile(shapes.Make(dtypes.Uint8, 1, 32, 32, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if convs != 8 || biases != 8 || pools != 5 {
+		t.Errorf("vgg11 went through Ops for %d convolutions, %d bias adds, %d pools; want 8, 8, 5", convs, biases, pools)
+	}
 }

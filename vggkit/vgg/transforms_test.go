@@ -11,45 +11,6 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// The im2col convolution (pure-Go form) must equal the native one with the same weights,
-// and the reshape max-pool must equal graph.MaxPool.
-func TestIm2ColMatchesNativeConvolution(t *testing.T) {
-	b := goBackend(t)
-	store := model.NewStore()
-	x := tensors.FromShape(shapes.Make(dtypes.Float32, 2, 6, 5, 3))
-	tensors.MustMutableFlatData[float32](x, func(f []float32) {
-		for i := range f {
-			f[i] = float32(math.Sin(float64(i) * 0.37))
-		}
-	})
-	outs := model.MustCallOnceN(b, store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
-		native := Conv3x3(scope.In("c"), x, 4, Native)
-		im2col := Conv3x3(scope.Shared("c"), x, 4, Im2Col)
-		pool := MaxPool2x2(native)
-		ref := graph.MaxPool(native).Window(2).Done()
-		return []*graph.Node{native, im2col, pool, ref}
-	}, x)
-	a, c := tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1])
-	var maxDiff float64
-	nonzero := false
-	for i := range a {
-		maxDiff = math.Max(maxDiff, math.Abs(float64(a[i]-c[i])))
-		nonzero = nonzero || a[i] != 0
-	}
-	if !nonzero || maxDiff > 1e-5 {
-		t.Errorf("im2col vs native: max diff %g (nonzero output: %v)", maxDiff, nonzero)
-	}
-	if !outs[2].Shape().Equal(outs[3].Shape()) {
-		t.Fatalf("pool shapes %s vs %s", outs[2].Shape(), outs[3].Shape())
-	}
-	p, r := tensors.MustCopyFlatData[float32](outs[2]), tensors.MustCopyFlatData[float32](outs[3])
-	for i := range p {
-		if p[i] != r[i] {
-			t.Fatalf("max-pool differs at %d: %g vs %g", i, p[i], r[i])
-		}
-	}
-}
-
 // Preprocess: 0 -> -1 and 255 -> +1 with mean = std = 0.5, and a resize to the model size.
 func TestPreprocessNormalises(t *testing.T) {
 	c := Default()
