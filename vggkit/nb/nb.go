@@ -55,6 +55,15 @@ func Error(err error) {
 	flush()
 }
 
+// Check stops the cell when err is not nil, showing the error in red: notebook cells
+// stay short (check(err) after each call) without each notebook defining it.
+func Check(err error) {
+	if err != nil {
+		Error(err)
+		os.Exit(1)
+	}
+}
+
 // Markdown displays markdown text.
 func Markdown(s string) { gonbui.DisplayMarkdown(s); flush() }
 

@@ -87,7 +87,11 @@ type Eval struct {
 	Report *metrics.Report
 	Logits [][]float32 // one row of class scores per image.
 	Pred   []int32     // the predicted class per image.
+	Labels []int32     // the true class per image.
 }
+
+// Mistakes are the n wrong predictions the model was most sure of, most confident first.
+func (e *Eval) Mistakes(n int) []metrics.Mistake { return metrics.ConfidentMistakes(e.Logits, e.Labels, n) }
 
 // Evaluate computes overall and per-class accuracy and the confusion matrix over every
 // image of a labelled set (the tutorial counted only 4 images per batch).
@@ -106,7 +110,7 @@ func (l *Learner) Evaluate(set *data.Set) (*Eval, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Eval{Report: r, Logits: logits, Pred: pred}, nil
+	return &Eval{Report: r, Logits: logits, Pred: pred, Labels: set.Labels}, nil
 }
 
 // Prediction is one image's top classes.
