@@ -28,7 +28,7 @@ func runDemo(args []string, stdout io.Writer) error {
 	out := fs.String("out", "vggkit-demo", "report folder; the checkpoint goes to OUT/checkpoint")
 	fs.IntVar(&cfg.Train.Epochs, "epochs", cfg.Train.Epochs, "epochs")
 	fs.IntVar(&cfg.Data.Limit, "limit", cfg.Data.Limit, "train on the first N images only (0: all)")
-	if err := parseAll(fs, args, cfg); err != nil {
+	if err := parseAll(fs, args, &cfg); err != nil {
 		return err
 	}
 	// The demo starts afresh each time; its checkpoint stays for predict and eval.
@@ -47,21 +47,21 @@ func runTrain(args []string, stdout io.Writer) error {
 	bindData(fs, &cfg.Data)
 	bindModel(fs, &cfg)
 	bindTrain(fs, &cfg)
-	if err := parseAll(fs, args, cfg); err != nil {
+	if err := parseAll(fs, args, &cfg); err != nil {
 		return err
 	}
 	return journey(cfg, *ckpt, *out, "vggkit train", stdout)
 }
 
 // parseAll parses the flags, refuses extra arguments and checks the configuration.
-func parseAll(fs *flag.FlagSet, args []string, cfg config.Config) error {
+func parseAll(fs *flag.FlagSet, args []string, cfg *config.Config) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
-	return validate(cfg)
+	return validate(*cfg) // the parsed values: a bad one fails before any work.
 }
 
 // journey loads data, trains, evaluates and writes the report: what demo and train share.

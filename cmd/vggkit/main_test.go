@@ -39,7 +39,8 @@ func TestSummaryPrintsTorchvisionCount(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"frobnicate"}, {"summary", "--arch", "vgg17"}, {"train", "--no-such-flag"}, {"predict"}, {"download", "imagenet"}} {
+	for _, args := range [][]string{{"frobnicate"}, {"summary", "--arch", "vgg17"}, {"train", "--no-such-flag"}, {"predict"}, {"download", "imagenet"},
+		{"train", "-width", "NaN"}, {"train", "-fold", "11"}, {"train", "-lr", "1e3"}, {"demo", "-epochs", "-1"}, {"train", "-augment", "yes"}} {
 		code, _, errOut := runCLI(t, args...)
 		if code != 2 || errOut == "" {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and a message", args, code, errOut)
