@@ -184,7 +184,7 @@ func (l *Learner) checkpointHook() Hook {
 			case errors.Is(err, ErrDiverged):
 				discard(l.Dir)
 			case errors.Is(err, context.Canceled):
-				// Interrupted between steps: the weights are those of a step that passed the guard.
+				// Interrupted between steps: keep the progress (the last loss passed the guard).
 				if serr := save(); serr == nil {
 					fmt.Fprintf(l.Out, "interrupted: saved at step %d in %s; run again to resume\n", s.Step, l.Dir)
 				}
