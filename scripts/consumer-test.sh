@@ -2,9 +2,9 @@
 # Consumer smoke test: vggkit as a dependency of another module, the way `go get` gives it
 # (here a replace to this checkout, as it is not published): no go.work (GOWORK=off), so
 # go.mod's requirements alone must build it, with upstream go-xla (replaces and go.work do
-# not carry over to consumers). A scratch module whose main summarises a small VGG,
-# loads Shapes10 and runs one forward pass on the pure-Go backend; exits non-zero on
-# any failure. Then `go install ./cmd/vggkit` without and with this checkout's go.work,
+# not carry over to consumers). A scratch module whose main opens a small run on
+# Shapes10 (vggkit.Open), trains it one epoch and evaluates it on the pure-Go backend;
+# exits non-zero on any failure. Then `go install ./cmd/vggkit` without and with this checkout's go.work,
 # and `go install github.com/vggkit/vggkit/cmd/vggkit@<pseudo-version of HEAD>` from a
 # local file proxy (tools/modproxy; committed files only), which go.mod replace
 # directives would make `go install` refuse.
@@ -41,45 +41,42 @@ cat > "$tmp/consumer/main.go" <<'EOF'
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log"
 	"math"
 
-	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
-	"github.com/vggkit/vggkit/vggkit/backend"
-	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit"
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
+// A whole run through the public API: open, one epoch, evaluate.
 func main() {
-	c := vgg.Default()
-	c.Arch, c.Width, c.InputSize = "vgg11", 1.0/16, 32
-	sum, err := vgg.Summarize(c)
+	cfg := config.Demo()
+	cfg.Data.PerClass, cfg.Model.Width, cfg.Train.Epochs, cfg.Train.BatchSize = 2, 1.0/16, 1, 10
+	sum, err := vgg.Summarize(cfg.Model.Resolve())
 	check(err)
-	set, err := data.Shapes10("test", 1) // one 96x96 image per class
+	run, err := vggkit.Open(cfg, "") // no run folder: nothing on disk
 	check(err)
-	b, err := backend.New()
+	run.Learner.Out = io.Discard
+	check(run.Fit(context.Background()))
+	ev, err := run.Evaluate()
 	check(err)
-	exec, err := model.NewExec(b.Backend, model.NewStore(), func(scope *model.Scope, x *graph.Node) *graph.Node {
-		logits, _ := vgg.Build(scope.In("model"), c, vgg.Im2Col, x)
-		return logits
-	})
-	check(err)
-	out, err := exec.Call1(tensors.FromFlatDataAndDimensions(set.Pixels, set.Len(), set.H, set.W, set.C))
-	check(err)
-	logits := tensors.MustCopyFlatData[float32](out)
-	for _, v := range logits {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			log.Fatalf("non-finite logit %v", v)
+	for _, row := range ev.Logits {
+		for _, v := range row {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				log.Fatalf("non-finite logit %v", v)
+			}
 		}
 	}
-	if d := out.Shape().Dimensions; len(d) != 2 || d[0] != set.Len() || d[1] != c.Classes || !b.IsGo() {
-		log.Fatalf("logits %v on %s, want [%d %d] on the pure-Go backend", d, b.Config, set.Len(), c.Classes)
+	if ev.Report.Total != 20 || len(ev.Pred) != 20 || run.Learner.Step() != 2 || !run.Learner.Backend.IsGo() {
+		log.Fatalf("%d images evaluated, %d predictions, step %d on %s; want 20, 20, 2 on the pure-Go backend",
+			ev.Report.Total, len(ev.Pred), run.Learner.Step(), run.Learner.Backend.Config)
 	}
-	fmt.Printf("consumer ok: %s, %d params, logits %v, go-xla patched: %v\n",
-		c.Name(), sum.TotalParams(), out.Shape().Dimensions, backend.GoXLAPatched())
+	fmt.Printf("consumer: %s (%d parameters), %d steps, %d test images evaluated on %s\n",
+		cfg.Model.Name(), sum.TotalParams(), run.Learner.Step(), ev.Report.Total, run.Learner.Backend.Config)
 }
 
 func check(err error) {
