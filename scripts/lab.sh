@@ -4,17 +4,21 @@
 #
 #   scripts/lab.sh                 set up, then start JupyterLab (prints the URL with its token)
 #   scripts/lab.sh --setup-only    set up only: venv, GoNB + goimports + gopls, the kernel
-#   scripts/lab.sh --port 8899     another port (default 8888)
+#   scripts/lab.sh --port 8899     another port (default 8888; a port in use is an error)
 #   scripts/lab.sh --dir DIR       serve another folder of notebooks (default: notebooks/)
 #   scripts/lab.sh --ip 0.0.0.0    listen on all interfaces (the Docker image; default 127.0.0.1)
 #
-# The token is $VGGKIT_LAB_TOKEN when set, otherwise a fresh random one; it is never empty.
+# The token is $VGGKIT_LAB_TOKEN when set (at least 16 characters, no blanks), otherwise a
+# fresh random one. It reaches JupyterLab in its environment (JUPYTER_TOKEN), never on a
+# command line, where every local user could read it (ps, /proc/PID/cmdline); a token set
+# in your own Jupyter config (~/.jupyter) would take precedence over it.
 # Everything lives in the repo: .venv/ (JupyterLab, and the kernel spec in its data dir),
 # bin/ (gonb, goimports, gopls, pinned by the tool directives in tools/go.mod), and
 # .build/go-xla + go.work (vggkit's patched go-xla, from scripts/go-xla-patch.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+usage() { echo "scripts/lab.sh: $* (see --help)" >&2; exit 2; }
 setup_only=0
 port=8888
 ip=127.0.0.1
@@ -22,17 +26,149 @@ nbdir="$root/notebooks"
 while [ $# -gt 0 ]; do
   case "$1" in
     --setup-only) setup_only=1 ;;
-    --port) port=$2; shift ;;
-    --dir) nbdir=$(cd "$2" && pwd); shift ;;
-    --ip) ip=$2; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) echo "scripts/lab.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    --port) [ $# -ge 2 ] || usage "--port needs a number"; port=$2; shift ;;
+    --dir) [ $# -ge 2 ] || usage "--dir needs a folder"
+      nbdir=$(cd "$2" 2>/dev/null && pwd) || usage "--dir $2: no such folder"; shift ;;
+    --ip) [ $# -ge 2 ] || usage "--ip needs an address"; ip=$2; shift ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
+    *) usage "unknown argument $1" ;;
   esac
   shift
 done
+[[ $port =~ ^[0-9]{1,5}$ ]] && [ "$((10#$port))" -ge 1 ] && [ "$((10#$port))" -le 65535 ] ||
+  usage "--port $port: want a port number from 1 to 65535"
+port=$((10#$port))
 
 command -v go >/dev/null || { echo "scripts/lab.sh: Go 1.26+ is needed (https://go.dev/dl)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "scripts/lab.sh: python3 is needed for JupyterLab" >&2; exit 1; }
+
+# The token and the address, checked before any set-up so that a mistake costs no time.
+# The token never goes on a command line: the checks below are shell builtins, and the
+# programs that see it read it from their environment or standard output.
+if [ "$setup_only" = 0 ]; then
+  if [ -n "${VGGKIT_LAB_TOKEN:-}" ]; then
+    token=$VGGKIT_LAB_TOKEN
+    pick="unset it for a random token, or make one with: python3 -c 'import secrets; print(secrets.token_hex(24))'"
+    if [[ $token =~ [[:space:][:cntrl:]] ]]; then
+      echo "scripts/lab.sh: VGGKIT_LAB_TOKEN holds blanks or control characters: refused; $pick" >&2
+      exit 2
+    fi
+    if [ "${#token}" -lt 16 ]; then
+      echo "scripts/lab.sh: VGGKIT_LAB_TOKEN is too short (length ${#token}; at least 16 characters): refused (whoever reaches the port could guess it); $pick" >&2
+      exit 2
+    fi
+  else
+    token=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
+  fi
+fi
+
+# listen_check MODE: can JupyterLab listen on $ip:$port? Binds and listens on every address
+# $ip stands for, the way Jupyter's server (tornado's bind_sockets) will, then lets go.
+# Exits 1 with a message naming the port when it is in use (JupyterLab is started with
+# port_retries=0, so it never moves to another port behind the printed URL), 2 when $ip is
+# not an address of this machine. MODE announce also prints the host for the URL, and
+# warns on standard error when the address is reachable from other machines.
+listen_check() {
+  python3 - "$ip" "$port" "$1" <<'PY'
+import errno, fcntl, ipaddress, socket, struct, sys
+
+ip, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+host = None if ip in ("", "*") else ip  # Jupyter: "" and "*" mean every interface
+
+
+def fail(code, msg):
+    print(f"scripts/lab.sh: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+try:
+    infos = sorted(set(socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0,
+                                          socket.AI_PASSIVE)), key=lambda r: r[0])
+except socket.gaierror as e:
+    fail(2, f"--ip {ip}: not an address of this machine ({e.strerror})")
+socks, addrs = [], []
+try:
+    for af, kind, proto, _, sockaddr in infos:
+        try:
+            s = socket.socket(af, kind, proto)
+        except OSError as e:
+            if e.errno == errno.EAFNOSUPPORT:
+                continue
+            raise
+        socks.append(s)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if af == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            s.bind(sockaddr)
+        except OSError as e:
+            if e.errno == errno.EADDRNOTAVAIL and host == "localhost" and sockaddr[0] == "::1":
+                continue  # no IPv6 loopback here; tornado skips it too
+            raise
+        s.listen(1)
+        addrs.append(sockaddr[0])
+except OSError as e:
+    where = f"port {port} on {ip}" if ip not in ("", "*") else f"port {port}"
+    if e.errno == errno.EADDRINUSE:
+        other = 8899 if port != 8899 else 8900
+        fail(1, f"port {port} is already in use ({ip or '*'}:{port}; `ss -ltnp 'sport = :{port}'` "
+                f"names the process, perhaps another JupyterLab). JupyterLab was not started: "
+                f"stop what holds the port, or choose another: scripts/lab.sh --port N (say {other})")
+    if e.errno == errno.EACCES:
+        fail(1, f"not allowed to listen on {where} (ports below 1024 need root): "
+                f"choose another with --port N")
+    if e.errno == errno.EADDRNOTAVAIL:
+        fail(2, f"--ip {ip}: not an address of this machine")
+    fail(1, f"cannot listen on {where}: {e.strerror}")
+finally:
+    for s in socks:
+        s.close()
+if mode != "announce":
+    sys.exit(0)
+
+
+def parse(a):
+    return ipaddress.ip_address(a.split("%")[0])
+
+
+def ipv4_interfaces():  # Linux: each interface's IPv4 address (SIOCGIFADDR)
+    out = []
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for _, name in socket.if_nameindex():
+                try:
+                    r = fcntl.ioctl(s.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
+                    out.append(socket.inet_ntoa(r[20:24]))
+                except OSError:
+                    pass
+    except OSError:
+        pass
+    return out
+
+
+wildcard = any(parse(a).is_unspecified for a in addrs)
+if wildcard:
+    url_host = "127.0.0.1" if any(":" not in a for a in addrs) else "[::1]"
+else:
+    url_host = f"[{ip}]" if ":" in ip else ip
+print(url_host)
+if all(parse(a).is_loopback for a in addrs):
+    sys.exit(0)
+listening = ", ".join(f"[{a}]:{port}" if ":" in a else f"{a}:{port}" for a in addrs)
+if wildcard:
+    seen = ipv4_interfaces() if any(":" not in a for a in addrs) else []
+    where = "every network interface of this machine" + (f" ({', '.join(seen)})" if seen else "")
+else:
+    where = f"a network address of this machine ({ip})"
+print(f"""
+warning: JupyterLab listens on {listening}, {where}: other machines can reach it.
+  Whoever has the token can run any code as this user, and plain HTTP carries the token
+  unencrypted. To keep it local, leave --ip at its default (127.0.0.1); in Docker, publish
+  the port on the host's loopback only: docker run -p 127.0.0.1:{port}:{port} ...
+  To serve other machines, put a TLS proxy in front (README.md, "Run it").""", file=sys.stderr)
+PY
+}
+[ "$setup_only" = 1 ] || listen_check check
 
 # 0. vggkit's patched go-xla and the go.work that uses it (the fast CPU path; seconds).
 scripts/go-xla-patch.sh
@@ -108,13 +244,19 @@ JSON
 
 [ "$setup_only" = 1 ] && exit 0
 
-token=${VGGKIT_LAB_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_hex(24))')}
-[ -n "$token" ] || { echo "scripts/lab.sh: empty token refused" >&2; exit 2; }
+# Checked again just before the start (set-up takes a while); and JupyterLab fails rather
+# than move to another port (port_retries=0), so the URL printed is the one it serves.
+url_host=$(listen_check announce)
+page=lab/tree/01-data.ipynb
+[ -f "$nbdir/01-data.ipynb" ] || page=lab
+url_token=$(TOKEN=$token python3 -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["TOKEN"], safe=""))')
 echo
-echo "JupyterLab: http://127.0.0.1:$port/lab/tree/01-data.ipynb?token=$token"
+echo "JupyterLab: http://$url_host:$port/$page?token=$url_token"
 echo
 extra=()
 [ "$(id -u)" = 0 ] && extra+=(--allow-root) # containers and CI run as root
+unset VGGKIT_LAB_TOKEN JUPYTER_TOKEN_FILE
+export JUPYTER_TOKEN=$token
 exec .venv/bin/jupyter lab "${extra[@]}" --no-browser --ip="$ip" --port="$port" \
-  --ServerApp.root_dir="$nbdir" --IdentityProvider.token="$token" \
-  --ServerApp.open_browser=False
+  --ServerApp.port_retries=0 --ServerApp.root_dir="$nbdir" --ServerApp.open_browser=False \
+  --ServerApp.no_browser_open_file=True

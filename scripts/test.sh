@@ -6,8 +6,11 @@
 #      again on XLA, with the fast CPU path; then the consumer smoke test
 #      (scripts/consumer-test.sh: vggkit imported by another module, upstream go-xla);
 #   2. the notebook set-up (scripts/lab.sh --setup-only), hadolint on docker/Dockerfile,
-#      then every notebook executed
-#      headless with the GoNB kernel in its fast setting, outputs checked;
+#      every notebook validated against nbformat's schema and the .gitignore of what
+#      Jupyter writes beside them (notebooks/tests/validate_test.py), JupyterLab started
+#      by scripts/lab.sh and checked headless: token on no command line and required,
+#      short tokens and a busy port refused (notebooks/tests/lab_test.py), then every
+#      notebook executed headless with the GoNB kernel in its fast setting, outputs checked;
 #   3. the browser test: JupyterLab from scripts/lab.sh, a notebook run in headless
 #      Chromium, screenshot kept in notebooks/tests/artifacts/.
 # VGGKIT_SKIP_NOTEBOOKS=1 stops after step 1; VGGKIT_SKIP_BROWSER=1 after step 2.
@@ -25,6 +28,8 @@ scripts/consumer-test.sh
 
 scripts/lab.sh --setup-only
 .venv/bin/hadolint docker/Dockerfile && echo "hadolint: docker/Dockerfile clean"
+.venv/bin/python notebooks/tests/validate_test.py
+.venv/bin/python notebooks/tests/lab_test.py
 VGGKIT_FAST=1 .venv/bin/python notebooks/tests/run_notebooks.py notebooks/*.ipynb
 [ "${VGGKIT_SKIP_BROWSER:-}" = 1 ] && exit 0
 

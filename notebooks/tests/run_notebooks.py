@@ -1,6 +1,11 @@
 """Executes vggkit's notebooks headless with the GoNB kernel and checks their outputs.
 
 Usage: run_notebooks.py [--inplace] [--timeout S] NOTEBOOK...
+       run_notebooks.py --validate NOTEBOOK...
+
+Every notebook file is first validated against nbformat's schema (what JupyterLab checks
+when it opens one: a cell tag with a comma, a missing field): an invalid file fails the
+run (exit 1) before any kernel starts. --validate does only that.
 
 Fails (exit 1) on any error output, and on a cell whose tags promise an output that is
 missing: check:image (an image/png output), check:html (a text/html output), and
@@ -12,7 +17,9 @@ The notebooks run in one fresh working folder (so their runs/ checkpoints start 
 04-evaluation finds what 03-training saved), never in notebooks/ itself.
 """
 import argparse
+import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -57,12 +64,42 @@ def check(path, nb):
     return [f"{path}: {p}" for p in problems]
 
 
+def invalid(path):
+    """Why the file on disk is not a valid notebook (nbformat's schema), or None. Reads
+    the JSON as it is: nbformat.read would upgrade or repair some things, and only log."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except (OSError, ValueError) as e:
+        return f"{path}: not a notebook: {e}"
+    if not isinstance(raw, dict):
+        return f"{path}: not a notebook: the JSON is not an object"
+    if raw.get("nbformat") not in (3, 4):
+        return f"{path}: not a notebook nbformat reads: nbformat version {raw.get('nbformat')!r}"
+    try:
+        nbformat.validate(nbformat.from_dict(raw))
+    except nbformat.ValidationError as e:
+        where = re.search(r"On instance(\S*):", str(e))
+        return (f"{path}: invalid nbformat {raw.get('nbformat')}.{raw.get('nbformat_minor')}: "
+                f"{e.message}" + (f" (at {where.group(1)})" if where else ""))
+    except Exception as e:  # e.g. no nbformat version in it
+        return f"{path}: invalid notebook: {e}"
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("notebooks", nargs="+")
     ap.add_argument("--inplace", action="store_true")
     ap.add_argument("--timeout", type=int, default=1200, help="per cell, seconds")
+    ap.add_argument("--validate", action="store_true", help="only validate the files (nbformat)")
     args = ap.parse_args()
+    bad = [msg for msg in map(invalid, args.notebooks) if msg]
+    for msg in bad:
+        print(msg, file=sys.stderr)
+    if bad or args.validate:
+        print(f"nbformat: {len(args.notebooks) - len(bad)} valid, {len(bad)} invalid")
+        sys.exit(1 if bad else 0)
     out_dir = os.environ.get("OUT_DIR") or tempfile.mkdtemp(prefix="vggkit-nb-")
     os.makedirs(out_dir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="vggkit-nb-work-")
