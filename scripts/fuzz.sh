@@ -49,10 +49,11 @@ for t in "${targets[@]}"; do
   touch "$stamp"
   t0=$SECONDS
   if go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" "$pkg" >"$log" 2>&1; then
-    # The last progress line: "fuzz: elapsed: 15s, execs: 123456 (0/sec), ...".
-    last=$(grep -o 'elapsed: [0-9]*s, execs: [0-9]*' "$log" | tail -1 || true)
-    secs=$(sed -E 's/elapsed: ([0-9]*)s.*/\1/' <<<"$last")
-    execs=$(sed -E 's/.*execs: ([0-9]*)/\1/' <<<"$last")
+    # The last progress line: "fuzz: elapsed: 15s (or 1m30s), execs: 123456 (0/sec), ...".
+    read -r secs execs < <(grep -oE 'elapsed: ([0-9]+h)?([0-9]+m)?[0-9]+s, execs: [0-9]+' "$log" | tail -1 |
+      awk '{ t = $2; s = 0; if (t ~ /h/) { split(t, a, "h"); s += a[1] * 3600; t = a[2] }
+             if (t ~ /m/) { split(t, a, "m"); s += a[1] * 60; t = a[2] }
+             sub(/s,/, "", t); print s + t, $4 }') || true
     rate=$(( ${execs:-0} / (${secs:-0} > 0 ? secs : 1) ))
     printf 'ok    %-16s %-34s %9s inputs in %ss (%s/s, %s/min), %ss with the build\n' \
       "$name" "$rel" "${execs:-?}" "${secs:-?}" "$rate" "$(( rate * 60 ))" "$(( SECONDS - t0 ))"

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -17,9 +18,9 @@ import (
 	"github.com/vggkit/vggkit/internal/fetch/fetchtest"
 )
 
-// fuzzSeeds are archives (plain tar; the fuzz targets also take a .tar.gz) with every
-// kind of entry the checker meets: good ones, links inside, and the escapes of the
-// tests.
+// fuzzSeeds adds archives with every kind of entry the checker meets (good ones, links
+// inside, the escapes of the tests), each as a tar, one as a .tar.gz, and each in the
+// line form of fuzzHeaders.
 func fuzzSeeds(f *testing.F) {
 	r := fetchtest.Entry{Name: "ds/names.txt", Body: []byte("cat\ndog\n")}
 	seeds := [][]fetchtest.Entry{
@@ -37,19 +38,106 @@ func fuzzSeeds(f *testing.F) {
 	}
 	for _, s := range seeds {
 		f.Add(fetchtest.Tar(f, s))
+		var lines strings.Builder
+		for _, e := range s {
+			typ := map[byte]string{0: "f", tar.TypeDir: "d", tar.TypeSymlink: "l", tar.TypeLink: "h"}[e.Type]
+			if typ == "" {
+				typ = string(e.Type)
+			}
+			lines.WriteString(typ + " " + e.Name)
+			if e.Linkname != "" {
+				lines.WriteString(" " + e.Linkname)
+			}
+			lines.WriteString("\n")
+		}
+		f.Add([]byte(lines.String()))
 	}
 	f.Add(fetchtest.TarGz(f, seeds[1]))
 }
 
-// tarStream is the tar stream in b: b itself, or its gunzipped content (at most
-// 1 MB) when b starts with the gzip magic.
-func tarStream(b []byte) io.Reader {
+// fuzzHeaders decodes a fuzz input into archive entries (at most 1000): a tar, or a
+// .tar.gz (its first MB), is read with archive/tar up to its first error; anything
+// else is read as lines "TYPE NAME [LINKNAME]", TYPE being d (folder), f (file, its
+// body the name), l (symlink), h (hard link) or any other byte as the tar type flag. The
+// line form lets the fuzzer reach the link rules: mutating a tar header mostly breaks
+// its checksum.
+func fuzzHeaders(b []byte) []*tar.Header {
+	var hdrs []*tar.Header
+	if r, ok := tarStream(b); ok {
+		tr := tar.NewReader(r)
+		for len(hdrs) < 1000 {
+			hdr, err := tr.Next()
+			if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
+				break
+			}
+			hdrs = append(hdrs, hdr)
+		}
+		return hdrs
+	}
+	for line := range strings.Lines(string(b)) {
+		if len(hdrs) == 1000 {
+			break
+		}
+		fields := strings.Fields(line)
+		if len(fields) < 2 || len(fields[0]) != 1 {
+			continue
+		}
+		h := &tar.Header{Name: fields[1], Mode: 0o644}
+		if len(fields) > 2 {
+			h.Linkname = fields[2]
+		}
+		switch t := fields[0][0]; t {
+		case 'd':
+			h.Typeflag, h.Mode = tar.TypeDir, 0o755
+		case 'f':
+			h.Typeflag, h.Size = tar.TypeReg, int64(len(h.Name))
+		case 'l':
+			h.Typeflag = tar.TypeSymlink
+		case 'h':
+			h.Typeflag = tar.TypeLink
+		default:
+			h.Typeflag = t
+		}
+		hdrs = append(hdrs, h)
+	}
+	return hdrs
+}
+
+// tarStream is the tar stream in b and true when b is a tar (a valid first header) or
+// a .tar.gz (its first MB).
+func tarStream(b []byte) (io.Reader, bool) {
 	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
 		if gz, err := gzip.NewReader(bytes.NewReader(b)); err == nil {
-			return io.LimitReader(gz, 1<<20)
+			return io.LimitReader(gz, 1<<20), true
+		}
+		return nil, false
+	}
+	if _, err := tar.NewReader(bytes.NewReader(b)).Next(); err == nil || errors.Is(err, tar.ErrInsecurePath) {
+		return bytes.NewReader(b), true
+	}
+	return nil, false
+}
+
+// tarOf is the tar archive of hdrs (a file's body: its name), up to the first header
+// the tar writer refuses.
+func tarOf(hdrs []*tar.Header) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, h := range hdrs {
+		if h.Typeflag == tar.TypeReg {
+			h.Size = int64(len(h.Name))
+		} else {
+			h.Size = 0
+		}
+		if tw.WriteHeader(h) != nil {
+			break
+		}
+		if h.Typeflag == tar.TypeReg {
+			tw.Write([]byte(h.Name))
 		}
 	}
-	return bytes.NewReader(b)
+	tw.Close()
+	return buf.Bytes()
 }
 
 // vnode is an entry of the tree an extraction would leave, as the fuzz oracle sees it.
@@ -101,23 +189,18 @@ func escapes(tree map[string]vnode, p string) string {
 	return ""
 }
 
-// FuzzTarEntries feeds arbitrary archives to the checker, which vets every entry
-// before extraction writes it, without touching the disk (the extractor's part where a
-// mistake lets a file out). It must never panic, and whatever it accepts must build,
+// FuzzTarEntries feeds arbitrary archives (fuzzHeaders) to the checker, which vets
+// every entry before extraction writes it, without touching the disk (the extractor's
+// part where a mistake lets a file out). It must never panic, and whatever it accepts must build,
 // per an independent model of the tree, a tree where no entry is under a file or a
 // link, no name comes twice (but folders), hard links go to earlier regular files,
 // and no path, followed through every link, leaves the extraction folder.
 func FuzzTarEntries(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		tr := tar.NewReader(tarStream(b))
 		var c checker
 		tree := map[string]vnode{}
-		for range 1000 {
-			hdr, err := tr.Next()
-			if err != nil && err != tar.ErrInsecurePath {
-				break
-			}
+		for _, hdr := range fuzzHeaders(b) {
 			name, err := c.check(hdr)
 			if err != nil {
 				break // Extraction stops at the first refused entry.
@@ -167,7 +250,8 @@ var fuzzBase = sync.OnceValues(func() (string, error) {
 	return os.MkdirTemp("", "vggkit-fuzz-")
 })
 
-// FuzzExtract extracts arbitrary archives for real, into a fresh folder, and checks
+// FuzzExtract extracts arbitrary archives for real (a tar or .tar.gz as it is, the line
+// form of fuzzHeaders made into a tar), into a fresh folder, and checks
 // the disk: nothing written beside it, and no symlink in it that leads out of it when
 // followed. It must never panic. Slower than FuzzTarEntries (each input makes and
 // removes a folder), it checks that the checker's model and the disk agree.
@@ -192,7 +276,11 @@ func FuzzExtract(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = extractTar(context.Background(), tarStream(b), root, dst)
+		r, ok := tarStream(b)
+		if !ok {
+			r = bytes.NewReader(tarOf(fuzzHeaders(b)))
+		}
+		_ = extractTar(context.Background(), r, root, dst)
 		root.Close()
 		if ents, _ := os.ReadDir(box); len(ents) != 1 {
 			t.Fatalf("extraction wrote beside its folder: %v", ents)
