@@ -12,18 +12,18 @@
 # A failing input is saved in the package's testdata/fuzz/<target>/ (printed); add it
 # to the commit with the fix, so that plain `go test` runs it from then on.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
 export GOEXPERIMENT=${GOEXPERIMENT:-simd}
 minimize=${FUZZMINIMIZETIME:-100x}
 start=$SECONDS
 
-targets=() # "import-path dir name"
+targets=() # "import-path<TAB>dir<TAB>name"
 while read -r pkg dir; do
   grep -qs '^func Fuzz' "$dir"/*_test.go || continue
   names=$(go test -list '^Fuzz' "$pkg")
   for name in $names; do
-    [[ $name == Fuzz* ]] && targets+=("$pkg $dir $name")
+    [[ $name == Fuzz* ]] && targets+=("$pkg"$'\t'"$dir"$'\t'"$name")
   done
 done < <(go list -f '{{.ImportPath}} {{.Dir}}' ./...)
 n=${#targets[@]}
@@ -44,7 +44,7 @@ log=$(mktemp)
 stamp=$(mktemp)
 trap 'rm -f "$log" "$stamp"' EXIT
 for t in "${targets[@]}"; do
-  read -r pkg dir name <<<"$t"
+  IFS=$'\t' read -r pkg dir name <<<"$t"
   rel=${dir#"$root"/}
   touch "$stamp"
   t0=$SECONDS
@@ -60,13 +60,10 @@ for t in "${targets[@]}"; do
   else
     cat "$log"
     echo "FAIL  $name ($rel)"
-    saved=$(find "$dir/testdata/fuzz/$name" -type f -newer "$stamp" 2>/dev/null || true)
-    if [ -n "$saved" ]; then
-      for s in $saved; do
-        echo "      failing input: ${s#"$root"/}"
-        echo "      run it again:  GOEXPERIMENT=$GOEXPERIMENT go test -run '^$name/$(basename "$s")\$' ./$rel"
-      done
-    fi
+    while IFS= read -r s; do
+      echo "      failing input: ${s#"$root"/}"
+      echo "      run it again:  GOEXPERIMENT=$GOEXPERIMENT go test -run '^$name/$(basename "$s")\$' ./$rel"
+    done < <(find "$dir/testdata/fuzz/$name" -type f -newer "$stamp" 2>/dev/null || true)
     failed+=("$name")
   fi
 done
