@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: sets up what the tests need and runs them all.
 #   1. vggkit's patched go-xla and its go.work (scripts/go-xla-patch.sh), go vet and the Go
-#      tests (library, CLI, plotting) on GoMLX's pure-Go backend; then the XLA CPU plugin
+#      tests (library, CLI, plotting) on GoMLX's pure-Go backend; every fuzz target for a
+#      bounded time, about 3 minutes in all (scripts/fuzz.sh); then the XLA CPU plugin
 #      installed from PyPI (vggkit doctor -install cpu) and the backend and training tests
 #      again on XLA, with the fast CPU path; then the consumer smoke test
 #      (scripts/consumer-test.sh: vggkit imported by another module, upstream go-xla);
@@ -21,6 +22,7 @@ go version
 scripts/go-xla-patch.sh
 GOEXPERIMENT=simd go vet ./...
 GOEXPERIMENT=simd go test -count=1 ./...
+scripts/fuzz.sh
 GOEXPERIMENT=simd go run ./cmd/vggkit doctor -install cpu
 VGGKIT_TEST_BACKEND=default GOEXPERIMENT=simd go test -count=1 ./vggkit/backend/ ./vggkit/training/
 scripts/consumer-test.sh

@@ -59,7 +59,7 @@ func Verified(ctx context.Context, f File, dir string, progress io.Writer) (stri
 		progress = io.Discard
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("%s: %w", f.label(), err)
+		return "", fmt.Errorf("%s: %w", f.label(), writeError(dir, err, 0, false))
 	}
 	file := filepath.Join(dir, f.Name)
 	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
@@ -186,7 +186,7 @@ func fetchResumable(ctx context.Context, f File, dst, dir string, progress io.Wr
 		return offlineError(f, dir, fmt.Errorf("got %d of %d bytes", st.Size(), f.Size))
 	}
 	if err := os.Rename(part, dst); err != nil {
-		return fmt.Errorf("%s: %w", f.label(), err)
+		return fmt.Errorf("%s: %w", f.label(), writeError(dst, err, 0, false))
 	}
 	return nil
 }
@@ -230,9 +230,9 @@ func fetchFrom(ctx context.Context, f File, part string, have int64, dir string,
 	if f.Size > 0 && resp.ContentLength >= 0 && have+resp.ContentLength != f.Size {
 		return false, offlineError(f, dir, fmt.Errorf("server sends %d bytes from byte %d, want %d in all: not the expected file", resp.ContentLength, have, f.Size))
 	}
-	out, err := os.OpenFile(part, flags, 0o644)
+	out, err := openForWrite(nil, part, flags)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", f.label(), err)
+		return false, fmt.Errorf("%s: %w", f.label(), writeError(part, err, total-have, have > 0))
 	}
 	bar := newProgressBar(progress, f.Name, have, total)
 	// Read at most one byte past the end, to notice a body longer than the file.
@@ -240,10 +240,17 @@ func fetchFrom(ctx context.Context, f File, part string, have int64, dir string,
 	if f.Size > 0 {
 		body = io.LimitReader(resp.Body, f.Size-have+1)
 	}
-	n, copyErr := io.Copy(io.MultiWriter(out, bar), body)
+	w := &errWriter{w: out}
+	n, copyErr := io.Copy(io.MultiWriter(w, bar), body)
 	bar.finish()
 	if err := out.Close(); err != nil && copyErr == nil {
-		copyErr = err
+		w.err, copyErr = err, err
+	}
+	if w.err != nil {
+		// The disk, not the network: say which file and what is wrong with its disk
+		// (a full disk read "Offline?" before).
+		where := fmt.Sprintf("%s (after %.1f of %.1f MB)", part, float64(have+n)/1e6, float64(total)/1e6)
+		return false, fmt.Errorf("%s: %w", f.label(), writeError(where, w.err, total-have-n, have+n > 0))
 	}
 	if ctx.Err() != nil {
 		// Stopped on purpose: not a network problem, so no "Offline?" hint.

@@ -1,4 +1,4 @@
-// Package fetchtest builds .tar.gz archives for tests of downloads and extraction.
+// Package fetchtest builds .tar.gz (and .tar) archives for tests of downloads and extraction.
 package fetchtest
 
 import (
@@ -22,7 +22,20 @@ func TarGz(t testing.TB, entries []Entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
+	if _, err := gz.Write(Tar(t, entries)); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// Tar returns the tar archive of entries, in order, uncompressed.
+func Tar(t testing.TB, entries []Entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
 	for _, e := range entries {
 		h := &tar.Header{Name: e.Name, Typeflag: e.Type, Linkname: e.Linkname, Mode: 0o644, ModTime: time.Unix(1e9, 0)}
 		switch e.Type {
@@ -42,9 +55,6 @@ func TarGz(t testing.TB, entries []Entry) []byte {
 		}
 	}
 	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
