@@ -32,7 +32,7 @@ type Learner struct {
 	NoProgressLine bool      // keep the loss and epoch lines, drop the progress line (a live view shows it).
 
 	store    *model.Store
-	ops      vgg.Ops             // the backend's forms of convolution, bias and pooling
+	ops      vgg.Ops // the backend's forms of convolution, bias and pooling
 	trainer  *train.Trainer
 	predict  *model.Exec
 	feats    map[int]*model.Exec // per layer, for FeatureMaps

@@ -91,7 +91,9 @@ type Eval struct {
 }
 
 // Mistakes are the n wrong predictions the model was most sure of, most confident first.
-func (e *Eval) Mistakes(n int) []metrics.Mistake { return metrics.ConfidentMistakes(e.Logits, e.Labels, n) }
+func (e *Eval) Mistakes(n int) []metrics.Mistake {
+	return metrics.ConfidentMistakes(e.Logits, e.Labels, n)
+}
 
 // Evaluate computes overall and per-class accuracy and the confusion matrix over every
 // image of a labelled set (the tutorial counted only 4 images per batch).
