@@ -21,6 +21,8 @@ cd "$root"
 go version
 scripts/go-xla-patch.sh
 GOEXPERIMENT=simd go vet ./...
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+[ -z "$unformatted" ] || { echo "gofmt: these files need formatting (gofmt -w):"; echo "$unformatted"; exit 1; }
 GOEXPERIMENT=simd go test -count=1 ./...
 scripts/fuzz.sh
 GOEXPERIMENT=simd go run ./cmd/vggkit doctor -install cpu
