@@ -517,6 +517,7 @@ func TestExitCodes(t *testing.T) {
 	os.WriteFile(filepath.Join(stl, "class_names.txt"), []byte("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n"), 0o644)
 	cifar := filepath.Join(dir, "cifar", "cifar-10-batches-bin")
 	os.MkdirAll(cifar, 0o755)
+	os.WriteFile(filepath.Join(cifar, "batches.meta.txt"), []byte("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n"), 0o644)
 	fifo := filepath.Join(cifar, "data_batch_1.bin")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
