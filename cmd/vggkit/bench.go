@@ -34,6 +34,12 @@ func runBench(args []string, stdout io.Writer) error {
 	if err := validate(cfg); err != nil {
 		return err
 	}
+	switch {
+	case *mode != "train" && *mode != "eval":
+		return fmt.Errorf("%w: -mode %q: want train or eval", errUsage, *mode)
+	case *rounds < 1 || *steps < 1:
+		return fmt.Errorf("%w: -rounds %d, -steps %d: want 1 or more each", errUsage, *rounds, *steps)
+	}
 	warnNoSIMD(stdout)
 	b, err := backend.New()
 	if err != nil {

@@ -148,7 +148,7 @@ func runPredict(args []string, stdout io.Writer) error {
 	topK := fs.Int("top", 5, "how many classes to show per image")
 	asJSON := fs.Bool("json", false, "print JSON")
 	dataDir := fs.String("data-dir", "", "with -split: where the checkpoint's dataset is now")
-	limit := fs.Int("limit", 20, "with -split: the first N images")
+	limit := fs.Int("limit", 20, "with -split: the first N images (0: all)")
 	split := fs.String("split", "", "predict a split of the checkpoint's dataset instead of image files: train, test, or unlabeled (STL-10's 100,000); -limit N images")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -158,6 +158,14 @@ func runPredict(args []string, stdout io.Writer) error {
 	}
 	if *split == "" && fs.NArg() == 0 {
 		return fmt.Errorf("%w: no images given (JPEG, PNG, GIF, BMP, WebP or TIFF files), and no -split", errUsage)
+	}
+	switch {
+	case *split != "" && !slices.Contains([]string{"train", "test", "unlabeled"}, *split):
+		return fmt.Errorf("%w: -split %q: want train, test or unlabeled", errUsage, *split)
+	case *topK < 1:
+		return fmt.Errorf("%w: -top %d: want 1 or more", errUsage, *topK)
+	case *limit < 0:
+		return fmt.Errorf("%w: -limit %d: want 0 (all) or more", errUsage, *limit)
 	}
 	b, err := backend.Shared()
 	if err != nil {

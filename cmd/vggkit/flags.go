@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/vggkit/vggkit/vggkit/config"
+	"github.com/vggkit/vggkit/vggkit/data"
 )
 
 // bindData, bindModel and bindTrain attach the config's fields to flags, with the
@@ -50,10 +51,18 @@ func bindTrain(fs *flag.FlagSet, c *config.Config) {
 	fs.BoolVar(&t.DataParallel, "data-parallel", t.DataParallel, "split each batch over all local GPUs (XLA partitioning); the batch must be a multiple of their number")
 }
 
-// validate turns a bad value into a command-line error (exit 2), before any work.
+// validate turns a bad value into a command-line error (exit 2), before any work: the
+// configuration's ranges, the dataset's name, and a fold given to a dataset without folds.
 func validate(c config.Config) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	fold := data.AllFolds
+	if c.Data.Fold > 0 {
+		fold = c.Data.Fold - 1
+	}
+	if err := data.CheckDataset(c.Data.Name, fold); err != nil {
+		return fmt.Errorf("%w: -dataset %s: %v", errUsage, c.Data.Name, err)
 	}
 	return nil
 }

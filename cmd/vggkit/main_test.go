@@ -2,8 +2,14 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/adler32"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -18,6 +24,7 @@ import (
 	"time"
 
 	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/training"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -411,4 +418,220 @@ func TestMain(m *testing.M) {
 		os.Exit(run(strings.Split(a, "\x1f"), io.Discard, os.Stderr))
 	}
 	os.Exit(m.Run())
+}
+
+// writeMNIST writes the four raw IDX files of an MNIST-format dataset into dir/mnist, at
+// the official counts (60,000 and 10,000 images of 28x28, which the reader insists on):
+// label i%10, and a bright bar whose row says the label, so the classes differ.
+func writeMNIST(t *testing.T, dir string) {
+	t.Helper()
+	sub := filepath.Join(dir, "mnist")
+	os.MkdirAll(sub, 0o755)
+	idx := func(magic uint32, dims ...uint32) []byte {
+		b := binary.BigEndian.AppendUint32(nil, magic)
+		for _, d := range dims {
+			b = binary.BigEndian.AppendUint32(b, d)
+		}
+		return b
+	}
+	for prefix, n := range map[string]int{"train": 60000, "t10k": 10000} {
+		images := append(idx(0x803, uint32(n), 28, 28), make([]byte, n*784)...)
+		labels := append(idx(0x801, uint32(n)), make([]byte, n)...)
+		for i := range n {
+			labels[8+i] = byte(i % 10)
+			img := images[16+i*784 : 16+(i+1)*784]
+			for x := range 28 {
+				img[(2+2*(i%10))*28+x] = 255
+				img[(3+2*(i%10))*28+x] = 200
+			}
+		}
+		for name, b := range map[string][]byte{prefix + "-images-idx3-ubyte": images, prefix + "-labels-idx1-ubyte": labels} {
+			if err := os.WriteFile(filepath.Join(sub, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// -channels 1 trains, evaluates and predicts grey images end to end (it once panicked in
+// the model's input transforms, which wanted 3 channels): a VGG whose first convolution
+// takes 1 channel, a checkpoint recording 28x28x1 images, and predict decoding a PNG to
+// that grey shape.
+func TestGreyMNISTEndToEnd(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	dir := t.TempDir()
+	writeMNIST(t, dir)
+	ckpt := filepath.Join(dir, "ckpt")
+	code, stdout, errOut := runCLI(t, "train", "-dataset", "mnist", "-data-dir", dir, "-channels", "1", "-limit", "64",
+		"-arch", "vgg11", "-width", "0.0625", "-size", "32", "-epochs", "1", "-batch", "16", "-ckpt", ckpt,
+		"-out", filepath.Join(dir, "r"), "-eval-every", "-1")
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	for _, want := range []string{"MNIST train", "images of 28x28x1", "Accuracy of the network on the 10000 test images"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("train output lacks %q:\n%s", want, stdout)
+		}
+	}
+	meta, err := training.ReadMeta(ckpt)
+	if err != nil || meta.Images != [3]int{28, 28, 1} {
+		t.Fatalf("checkpoint images %v (%v), want 28x28x1", meta.Images, err)
+	}
+	grey := image.NewGray(image.Rect(0, 0, 40, 30))
+	for i := range grey.Pix {
+		grey.Pix[i] = uint8(i * 5)
+	}
+	pngPath := filepath.Join(dir, "grey.png")
+	f, _ := os.Create(pngPath)
+	png.Encode(f, grey)
+	f.Close()
+	code, stdout, errOut = runCLI(t, "predict", "-ckpt", ckpt, pngPath, filepath.Join(dir, "r", "data_grid.png"))
+	if code != 0 || strings.Count(stdout, "%") != 10 {
+		t.Errorf("predict: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	code, stdout, errOut = runCLI(t, "predict", "-ckpt", ckpt, "-split", "test", "-limit", "2")
+	if code != 0 || !strings.Contains(stdout, "#1 (1)") {
+		t.Errorf("predict -split test: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+}
+
+// TestExitCodes runs command lines through the built program (this test binary re-run as
+// vggkit: TestMain), as a user's shell would, and checks README's rule: exit 2 for a bad
+// command line, including a value out of range or unknown (before any work), 1 for
+// anything else (missing or bad files, an image over the pixel limit), never a panic,
+// never a hang; and the error names the value or the file.
+func TestExitCodes(t *testing.T) {
+	if os.Getenv("VGGKIT_TEST_MAIN") != "" {
+		t.Skip("the child")
+	}
+	t.Setenv("GOMLX_BACKEND", "go")
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "ckpt")
+	if code, out, errOut := runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-arch", "vgg11", "-width", "0.0625",
+		"-size", "32", "-epochs", "1", "-batch", "8", "-ckpt", ckpt, "-out", filepath.Join(dir, "r"), "-eval-every", "-1"); code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Data folders with a folder, a FIFO or a corrupt gzip where a file belongs.
+	stl := filepath.Join(dir, "stl", "stl10_binary")
+	os.MkdirAll(filepath.Join(stl, "train_X.bin"), 0o755)
+	os.WriteFile(filepath.Join(stl, "class_names.txt"), []byte("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n"), 0o644)
+	cifar := filepath.Join(dir, "cifar", "cifar-10-batches-bin")
+	os.MkdirAll(cifar, 0o755)
+	os.WriteFile(filepath.Join(cifar, "batches.meta.txt"), []byte("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n"), 0o644)
+	fifo := filepath.Join(cifar, "data_batch_1.bin")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mnist := filepath.Join(dir, "mnist")
+	writeMNIST(t, mnist)
+	for _, name := range []string{"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+		p := filepath.Join(mnist, "mnist", name)
+		raw, _ := os.ReadFile(p)
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(raw)
+		zw.Close()
+		b := gz.Bytes()
+		if strings.Contains(name, "images") {
+			b[len(b)-7] ^= 0x10 // the CRC-32
+		}
+		os.Remove(p)
+		os.WriteFile(p+".gz", b, 0o644)
+	}
+	// Images: a folder, a FIFO, a PNG header declaring 30000x30000 16-bit RGBA.
+	imgDir := filepath.Join(dir, "cat.png")
+	os.MkdirAll(imgDir, 0o755)
+	imgFIFO := filepath.Join(dir, "pipe.png")
+	syscall.Mkfifo(imgFIFO, 0o644)
+	bomb := filepath.Join(dir, "bomb.png")
+	os.WriteFile(bomb, pngBomb(30000, 30000), 0o644)
+	missing := filepath.Join(dir, "nothing")
+
+	for _, c := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
+		{[]string{"train", "-fold", "11"}, 2, []string{"fold 11 out of range"}},
+		{[]string{"train", "-lr", "1e3"}, 2, []string{"learning rate 1000 out of range"}},
+		{[]string{"train", "-width", "NaN"}, 2, []string{"width NaN"}},
+		{[]string{"train", "-channels", "2"}, 2, []string{"channels 2"}},
+		{[]string{"train", "-dataset", "imagenet"}, 2, []string{`unknown dataset "imagenet"`}},
+		{[]string{"train", "-dataset", "mnist", "-fold", "3"}, 2, []string{`dataset "mnist" has no folds`}},
+		{[]string{"train", "extra"}, 2, []string{"unexpected arguments"}},
+		{[]string{"demo", "-epochs", "-1"}, 2, []string{"epochs -1"}},
+		{[]string{"eval", "-ckpt", ckpt, "extra"}, 2, []string{"unexpected arguments"}},
+		{[]string{"predict"}, 2, []string{"no images given"}},
+		{[]string{"predict", "-ckpt", ckpt, "-top", "0", bomb}, 2, []string{"-top 0"}},
+		{[]string{"predict", "-ckpt", ckpt, "-split", "val"}, 2, []string{`-split "val"`}},
+		{[]string{"predict", "-ckpt", ckpt, "-split", "test", "-limit", "-1"}, 2, []string{"-limit -1"}},
+		{[]string{"predict", "-ckpt", ckpt, "-split", "test", bomb}, 2, []string{"not both"}},
+		{[]string{"summary", "-arch", "vgg17"}, 2, []string{`unknown arch "vgg17"`}},
+		{[]string{"bench", "-mode", "infer"}, 2, []string{`-mode "infer"`}},
+		{[]string{"bench", "-rounds", "0"}, 2, []string{"-rounds 0"}},
+		{[]string{"bench", "-precision", "fp8"}, 2, []string{`"fp8"`}},
+		{[]string{"download", "imagenet"}, 2, []string{"say which dataset"}},
+		{[]string{"doctor", "-install", "tpu"}, 2, []string{`-install "tpu"`}},
+		{[]string{"train", "-no-such-flag"}, 2, []string{"no-such-flag"}},
+
+		{[]string{"eval", "-ckpt", missing}, 1, []string{missing}},
+		{[]string{"predict", "-ckpt", missing, bomb}, 1, []string{missing}},
+		{[]string{"train", "-dataset", "stl10", "-data-dir", filepath.Dir(stl), "-out", filepath.Join(dir, "r1"), "-ckpt", ""}, 1,
+			[]string{filepath.Join(stl, "train_X.bin") + " is a directory, not a regular file"}},
+		{[]string{"train", "-dataset", "cifar10", "-data-dir", filepath.Dir(cifar), "-out", filepath.Join(dir, "r2"), "-ckpt", ""}, 1,
+			[]string{fifo + " is a named pipe (FIFO), not a regular file"}},
+		{[]string{"train", "-dataset", "mnist", "-data-dir", mnist, "-channels", "1", "-out", filepath.Join(dir, "r3"), "-ckpt", ""}, 1,
+			[]string{"t10k-images-idx3-ubyte.gz: corrupt gzip file", "CRC-32"}},
+		{[]string{"predict", "-ckpt", ckpt, bomb}, 1,
+			[]string{bomb + ": PNG header declares 30000x30000 pixels (900 megapixels), over the limit of 50 megapixels", "VGGKIT_MAX_IMAGE_PIXELS=900000000"}},
+		{[]string{"predict", "-ckpt", ckpt, imgDir}, 1, []string{imgDir + ": is a directory, not an image file"}},
+		{[]string{"predict", "-ckpt", ckpt, imgFIFO}, 1, []string{imgFIFO + ": is a named pipe (FIFO), not an image file"}},
+		{[]string{"predict", "-ckpt", ckpt, "-split", "unlabeled"}, 1, []string{"unlabeled"}},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestMain$")
+		cmd.Env = append(os.Environ(), "VGGKIT_TEST_MAIN="+strings.Join(c.args, "\x1f"))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		timedOut := ctx.Err() != nil
+		cancel()
+		code := cmd.ProcessState.ExitCode()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("%q: %v", c.args, err)
+		}
+		errOut := stderr.String()
+		switch {
+		case timedOut:
+			t.Errorf("%q: still running after 2 minutes (waiting on a FIFO?)", c.args)
+		case code != c.code:
+			t.Errorf("%q: exit %d, want %d; stderr:\n%s", c.args, code, c.code, errOut)
+		case strings.Contains(errOut, "panic") || strings.Contains(errOut, "goroutine "):
+			t.Errorf("%q: a panic, not an error:\n%s", c.args, errOut)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%q: stderr lacks %q:\n%s", c.args, w, errOut)
+			}
+		}
+	}
+}
+
+// pngBomb is a PNG that declares w x h pixels of 16-bit RGBA and holds one stored
+// zlib block of 6 zero bytes: 74 bytes.
+func pngBomb(w, h uint32) []byte {
+	chunk := func(b []byte, typ string, data []byte) []byte {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
+		start := len(b)
+		b = append(append(b, typ...), data...)
+		return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
+	}
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, w), h)
+	ihdr = append(ihdr, 16, 6, 0, 0, 0)
+	idat := []byte{0x78, 0x01, 0x01, 6, 0, 0xf9, 0xff, 0, 0, 0, 0, 0, 0}
+	idat = binary.BigEndian.AppendUint32(idat, adler32.Checksum(idat[7:]))
+	b := chunk([]byte("\x89PNG\r\n\x1a\n"), "IHDR", ihdr)
+	return chunk(chunk(b, "IDAT", idat), "IEND", nil)
 }

@@ -46,9 +46,13 @@ type Model struct {
 	InputSize  int     `json:"input_size"`  // images are resized to InputSize x InputSize in the graph (0: 224).
 	Dropout    float64 `json:"dropout"`     // classic head (0: torchvision's 0.5; negative: none).
 
-	Mean    []float64 `json:"mean"`    // per channel (nil: the tutorial's 0.5).
-	Std     []float64 `json:"std"`     // per channel (nil: the tutorial's 0.5).
-	Augment string    `json:"augment"` // training only: "crop-flip" (default: random crop with padding + horizontal flip) or "none".
+	// Normalisation of x/255: 3 values (R, G, B) or 1 for every channel (nil: the
+	// tutorial's 0.5 per channel). Grey images (Data.Channels 1) use the luma-weighted sum
+	// of 3 values (0.299 R + 0.587 G + 0.114 B, as RGB is made grey): vgg.Normalization.
+	Mean []float64 `json:"mean"`
+	Std  []float64 `json:"std"`
+
+	Augment string `json:"augment"` // training only: "crop-flip" (default: random crop with padding + horizontal flip) or "none".
 
 	// Precision of the convolutions: "f32" (default) or "bf16" (mixed precision: bf16
 	// activations and convolutions, f32 weights, batch norm, head and loss, as PyTorch's
@@ -218,8 +222,8 @@ func (m Model) Validate() error {
 		return fmt.Errorf("input size %d: VGG needs at least 32 (five 2x2 pools), at most 4096", m.InputSize)
 	case !finite(m.Dropout) || m.Dropout >= 1:
 		return fmt.Errorf("dropout %g out of range [0, 1) (negative: none)", m.Dropout)
-	case len(m.Mean) != len(m.Std) || len(m.Mean) == 0:
-		return fmt.Errorf("mean has %d values, std %d: want one per channel", len(m.Mean), len(m.Std))
+	case len(m.Mean) != len(m.Std) || (len(m.Mean) != 1 && len(m.Mean) != 3):
+		return fmt.Errorf("mean has %d values, std %d: want 3 (R, G, B) or 1 (every channel)", len(m.Mean), len(m.Std))
 	case m.Augment != CropFlip && m.Augment != NoAugment:
 		return fmt.Errorf("unknown augment %q: valid are %s, %s", m.Augment, CropFlip, NoAugment)
 	case m.Precision != F32 && m.Precision != BF16:

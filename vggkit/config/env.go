@@ -1,8 +1,11 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // Environment holds every environment variable vggkit reads: this file is the one place
@@ -18,6 +21,11 @@ type Environment struct {
 	XLAFlags   string // XLA_FLAGS: XLA's own flags; vggkit adds its autotune cache to them.
 	CUDAChecks string // GOPJRT_CUDA_CHECKS: go-xla's check of the CUDA install ("": vggkit turns it off, see backend).
 	Fast       bool   // VGGKIT_FAST: notebooks run a short version (CI).
+
+	// VGGKIT_MAX_IMAGE_PIXELS: the most pixels (width x height) an image may declare before
+	// it is decoded, and an image of the IDX (MNIST-family) files may have; "" = 50 million
+	// (DefaultMaxImagePixels). Read with MaxImagePixels, which checks it.
+	MaxImagePixelsVar string
 }
 
 // The names of the variables, for messages.
@@ -30,7 +38,13 @@ const (
 	EnvPython     = "VGGKIT_PYTHON"
 	EnvFast       = "VGGKIT_FAST"
 	EnvCUDAChecks = "GOPJRT_CUDA_CHECKS"
+	EnvMaxPixels  = "VGGKIT_MAX_IMAGE_PIXELS"
 )
+
+// DefaultMaxImagePixels is the pixel limit without VGGKIT_MAX_IMAGE_PIXELS: 50 megapixels,
+// larger than any camera photo a classifier is given, and at most 400 MB decoded (16-bit
+// RGBA) however the file declares it.
+const DefaultMaxImagePixels = 50_000_000
 
 // Env reads the environment.
 func Env() Environment {
@@ -45,6 +59,8 @@ func Env() Environment {
 		XLAFlags:   os.Getenv("XLA_FLAGS"),
 		CUDAChecks: os.Getenv(EnvCUDAChecks),
 		Fast:       os.Getenv(EnvFast) != "",
+
+		MaxImagePixelsVar: os.Getenv(EnvMaxPixels),
 	}
 	if e.Cache == "" {
 		e.Cache = filepath.Join(os.TempDir(), "vggkit")
@@ -56,4 +72,19 @@ func Env() Environment {
 		e.Python = "python3"
 	}
 	return e
+}
+
+// MaxImagePixels is the pixel limit: VGGKIT_MAX_IMAGE_PIXELS (a whole number; underscores
+// allowed, as 200_000_000), or DefaultMaxImagePixels when it is unset. A value that is not a
+// positive whole number is an error naming the variable.
+func (e Environment) MaxImagePixels() (int64, error) {
+	v := strings.TrimSpace(e.MaxImagePixelsVar)
+	if v == "" {
+		return DefaultMaxImagePixels, nil
+	}
+	n, err := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 10, 64)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q: want a whole number of pixels, at least 1 (unset: %d)", EnvMaxPixels, e.MaxImagePixelsVar, int64(DefaultMaxImagePixels))
+	}
+	return n, nil
 }

@@ -127,12 +127,23 @@ func loadCIFAR(k cifarKind, dir, split string, coarse bool) (*Set, error) {
 			namesFile, labelAt, nClasses, name = "coarse_label_names.txt", 0, 20, k.what+" (coarse) "+split
 		}
 	}
-	// The images first: when they are missing, that is the error to report.
+	// The images first: when they are missing, that is the error to report. Every file
+	// is checked (a regular file of the right size) before the set is allocated.
 	total := 0
 	for _, f := range files {
 		path := filepath.Join(root, f)
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		st, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, missingCIFAR(k, dir, path)
+		}
+		if err == nil {
+			err = regular(path, st)
+		}
+		if err == nil {
+			err = cifarSize(k.what, path, st.Size(), k.labelBytes, cifarCounts[f])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k.what, err)
 		}
 		total += cifarCounts[f]
 	}
@@ -148,23 +159,38 @@ func loadCIFAR(k cifarKind, dir, split string, coarse bool) (*Set, error) {
 	at := 0
 	for _, f := range files {
 		path := filepath.Join(root, f)
-		fh, err := os.Open(path)
+		fh, size, err := openRegular(path)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k.what, err)
 		}
-		st, err := fh.Stat()
-		if err == nil {
-			n := cifarCounts[f]
-			err = readCIFARRecords(k.what, path, fh, st.Size(), k.labelBytes, labelAt, len(classes), n,
-				s.Pixels[at*cifarImageBytes:(at+n)*cifarImageBytes], s.Labels[at:at+n])
-			at += n
-		}
+		n := cifarCounts[f]
+		err = readCIFARRecords(k.what, path, fh, size, k.labelBytes, labelAt, len(classes), n,
+			s.Pixels[at*cifarImageBytes:(at+n)*cifarImageBytes], s.Labels[at:at+n])
+		at += n
 		fh.Close()
 		if err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// cifarSize checks a CIFAR file of size bytes: whole records of labelBytes label bytes
+// and 3072 pixel bytes, want of them.
+func cifarSize(what, path string, size int64, labelBytes, want int) error {
+	rec := int64(labelBytes + cifarImageBytes)
+	if size%rec != 0 {
+		return fmt.Errorf("%s is %d bytes, not a multiple of the %d-byte record: record %d is cut short after %d bytes (offset %d); the file is truncated or not a %s binary file",
+			path, size, rec, size/rec, size%rec, size/rec*rec, what)
+	}
+	if n := size / rec; n != int64(want) {
+		hint := "the file is truncated; delete it and extract or download again"
+		if n > int64(want) {
+			hint = "not the official file"
+		}
+		return fmt.Errorf("%s holds %d records, want %d: %s", path, n, want, hint)
+	}
+	return nil
 }
 
 // readCIFARRecords reads want records of labelBytes label bytes + 3072 pixel
@@ -174,16 +200,11 @@ func loadCIFAR(k cifarKind, dir, split string, coarse bool) (*Set, error) {
 // reader allocate more than one block.
 func readCIFARRecords(what, path string, r io.Reader, size int64, labelBytes, labelAt, classes, want int, pixels []uint8, labels []int32) error {
 	rec := int64(labelBytes + cifarImageBytes)
-	if size%rec != 0 {
-		return fmt.Errorf("%s: %s is %d bytes, not a multiple of the %d-byte record: record %d is cut short after %d bytes (offset %d); the file is truncated or not a %s binary file",
-			what, path, size, rec, size/rec, size%rec, size/rec*rec, what)
+	if err := cifarSize(what, path, size, labelBytes, want); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if n := size / rec; n != int64(want) {
-		hint := "the file is truncated; delete it and extract or download again"
-		if n > int64(want) {
-			hint = "not the official file"
-		}
-		return fmt.Errorf("%s: %s holds %d records, want %d: %s", what, path, n, want, hint)
+	if len(pixels) != want*cifarImageBytes || len(labels) != want {
+		return fmt.Errorf("%s: %s: room for %d pixel bytes and %d labels given for %d records", what, path, len(pixels), len(labels), want)
 	}
 	const block = 1024 // records per read: a few MB, whatever the file size.
 	buf := make([]byte, min(want, block)*int(rec))
@@ -218,7 +239,7 @@ func readCIFARRecords(what, path string, r io.Reader, size int64, labelBytes, la
 // readClassNames reads a file of one class name per line (trailing blank lines
 // ignored): the names come from the dataset, so labels and names cannot drift.
 func readClassNames(what, path string, missing func(string) error) ([]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path, maxTextFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, missing(path)
 	}

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,17 +10,13 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
-	"os"
+	"io/fs"
+	"strings"
 
 	_ "golang.org/x/image/bmp" // Already a dependency (plots); torchvision's ImageFolder reads these too.
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
 )
-
-// maxImagePixels refuses images whose header announces more pixels than this
-// (about 256 MB decoded): a bogus or giant file is skipped rather than
-// exhausting memory in every worker at once.
-const maxImagePixels = 64 << 20
 
 // ReadImage decodes one image file (JPEG, PNG, GIF, BMP, WebP or TIFF, of any size)
 // as the model's data sees it: the shorter side resized to size and the centre
@@ -27,65 +24,93 @@ const maxImagePixels = 64 << 20
 // channels 3 (RGB) or 1 (grey). It is the decoder LoadImageFolder uses for every
 // image, so an image given to a trained model (vggkit predict) gets exactly the
 // pixels it would have had in training.
+//
+// Only a regular file is opened (a folder or a FIFO is refused, never waited on), and
+// the image's header is read first: an image declaring more pixels than the limit
+// (config.DefaultMaxImagePixels, 50 million; VGGKIT_MAX_IMAGE_PIXELS raises it) is
+// refused before its pixels are allocated. Errors name the file.
 func ReadImage(path string, size, channels int) ([]uint8, error) {
-	f, err := os.Open(path)
+	if err := checkDecodeArgs(size, channels); err != nil {
+		return nil, err
+	}
+	dst := make([]uint8, size*size*channels)
+	if err := decodeFile(path, size, channels, dst); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return dst, nil
+}
+
+// Decode is ReadImage for an image read from r (read whole into memory first).
+func Decode(r io.Reader, size, channels int) ([]uint8, error) {
+	if err := checkDecodeArgs(size, channels); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	pix, err := Decode(f, size, channels)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return pix, nil
-}
-
-// Decode is ReadImage for an image read from r.
-func Decode(r io.Reader, size, channels int) ([]uint8, error) {
-	if size < 1 || size > 4096 {
-		return nil, fmt.Errorf("image size %d: want 1..4096", size)
-	}
-	if channels != 1 && channels != 3 {
-		return nil, fmt.Errorf("channels %d: want 1 or 3", channels)
-	}
 	dst := make([]uint8, size*size*channels)
-	if err := decodeInto(r, size, channels, dst); err != nil {
+	if err := decodeInto(bytes.NewReader(b), int64(len(b)), size, channels, dst); err != nil {
 		return nil, err
 	}
 	return dst, nil
 }
 
+func checkDecodeArgs(size, channels int) error {
+	if size < 1 || size > 4096 {
+		return fmt.Errorf("image size %d: want 1..4096", size)
+	}
+	if channels != 1 && channels != 3 {
+		return fmt.Errorf("channels %d: want 1 or 3", channels)
+	}
+	return nil
+}
+
 // decodeFile decodes the file at path into dst (size x size x channels), as Decode.
 func decodeFile(path string, size, channels int, dst []uint8) error {
-	f, err := os.Open(path)
+	f, n, err := openRegular(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return errors.New("no such file")
+	}
 	if err != nil {
+		var nr *notRegular
+		var pe *fs.PathError
+		switch {
+		case errors.As(err, &nr):
+			return fmt.Errorf("is %s, not an image file", nr.kind) // the caller names the file.
+		case errors.As(err, &pe):
+			return pe.Err
+		}
 		return err
 	}
 	defer f.Close()
-	return decodeInto(f, size, channels, dst)
+	return decodeInto(f, n, size, channels, dst)
 }
 
-// decodeInto decodes one image from r and writes it resized into dst. The header is
-// read first so that an absurd size is refused before decoding.
-func decodeInto(r io.Reader, size, channels int, dst []uint8) (err error) {
+// decodeInto decodes the image in the first n bytes of r and writes it resized into
+// dst. The header is read first, so that an image over the pixel limit is refused
+// before its pixels are allocated. The decoders are given an io.ReaderAt (peeker): the
+// TIFF decoder otherwise buffers up to whatever offset a directory entry names before
+// reading it (a 396-byte file made it allocate 4 GB), and with one it reads what is
+// there, in bounded chunks.
+func decodeInto(r io.ReaderAt, n int64, size, channels int, dst []uint8) (err error) {
 	defer func() {
 		// A decoder bug on a hostile file must skip the file, not stop the load.
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	var header bytes.Buffer // what DecodeConfig read, to decode from the start again.
-	cfg, format, err := image.DecodeConfig(io.TeeReader(r, &header))
+	cfg, format, err := image.DecodeConfig(newPeeker(r, n))
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
 			return errors.New("not a JPEG, PNG, GIF, BMP, WebP or TIFF image")
 		}
 		return fmt.Errorf("bad image header: %w", err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
-		return fmt.Errorf("%s of %dx%d pixels: want 1 to %d million pixels", format, cfg.Width, cfg.Height, maxImagePixels>>20)
+	if err := checkPixels(strings.ToUpper(format)+" header", int64(cfg.Width), int64(cfg.Height)); err != nil {
+		return err
 	}
-	img, _, err := image.Decode(io.MultiReader(&header, r))
+	img, _, err := image.Decode(newPeeker(r, n))
 	if err != nil {
 		return fmt.Errorf("%s does not decode: %w", format, err)
 	}
@@ -94,4 +119,17 @@ func decodeInto(r io.Reader, size, channels int, dst []uint8) (err error) {
 	}
 	resizeCentreCrop(img, size, channels, dst)
 	return nil
+}
+
+// peeker reads an io.ReaderAt of n bytes from the start, buffered, and is an
+// io.ReaderAt itself: it has the Peek method image.Decode looks for, so image.Decode
+// passes it to the format's decoder as it is (not behind another bufio.Reader), and a
+// decoder that wants an io.ReaderAt (TIFF) gets one.
+type peeker struct {
+	*bufio.Reader
+	io.ReaderAt
+}
+
+func newPeeker(r io.ReaderAt, n int64) *peeker {
+	return &peeker{bufio.NewReader(io.NewSectionReader(r, 0, n)), io.NewSectionReader(r, 0, n)}
 }

@@ -208,18 +208,29 @@ func isDirEntry(dir string, e fs.DirEntry) bool {
 	return false
 }
 
-// listImages returns the image files under dir (recursively), sorted.
+// listImages returns the image files under dir (recursively), sorted. dir may be a
+// symlink to a folder (a class folder linked from elsewhere): the walk starts at the
+// folder it points to, and the paths returned are under dir as given. Links further
+// down are not followed into (no cycles); a link to an image file is listed.
 func listImages(dir string) ([]string, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("image folder: %w", err)
+	}
 	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && p != dir && strings.HasPrefix(d.Name(), ".") {
+		if d.IsDir() && p != root && strings.HasPrefix(d.Name(), ".") {
 			return filepath.SkipDir
 		}
 		if !d.IsDir() && !strings.HasPrefix(d.Name(), ".") && folderExtensions[strings.ToLower(filepath.Ext(p))] {
-			out = append(out, p)
+			rel, err := filepath.Rel(root, p)
+			if err != nil {
+				return err
+			}
+			out = append(out, filepath.Join(dir, rel))
 		}
 		return nil
 	})

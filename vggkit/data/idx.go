@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"compress/flate"
 	"compress/gzip"
 	"context"
 	"encoding/binary"
@@ -24,6 +25,8 @@ const (
 	// maxGzipRatio bounds what a gzip file can hold: DEFLATE expands at most
 	// ~1032:1, so a header claiming more is refused before reading anything.
 	maxGzipRatio = 1032
+	// idxSide is the side of the MNIST family's images.
+	idxSide = 28
 )
 
 // idxKind is one dataset of the MNIST family: same files, other pictures.
@@ -96,14 +99,17 @@ func LoadMNIST(name, dir, split string, channels int) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := LoadIDX(k.what+" "+split, images, labels, k.classes, channels)
-	if err != nil {
-		return nil, err
+	want := idxCounts[split]
+	// The official shape is checked on the headers, before any data is read: a file
+	// claiming other images (10000 of 300x300, 900 MB from an 875 KB gzip) costs nothing.
+	official := func(dims []int) error {
+		if dims[0] != want || dims[1] != idxSide || dims[2] != idxSide {
+			return fmt.Errorf("%s: %s holds %d images of %dx%d (its header), want %d of %dx%d: not the official %s file",
+				k.what, images, dims[0], dims[1], dims[2], want, idxSide, idxSide, split)
+		}
+		return nil
 	}
-	if want := idxCounts[split]; s.Len() != want {
-		return nil, fmt.Errorf("%s: %s holds %d images, want %d: not the official %s file", k.what, images, s.Len(), want, split)
-	}
-	return s, nil
+	return loadIDX(k.what+" "+split, images, labels, k.classes, channels, official)
 }
 
 // idxRoot is the first of dir/<name>, dir/<tvDir>/raw and dir that holds the
@@ -136,18 +142,42 @@ func findIDXFile(k *idxKind, dir, root, base string) (string, error) {
 // (0x00000801), each gzipped or raw, into a set named name; labels must be
 // below len(classes). channels: 0 or 3 replicate the grey channel, 1 keeps it.
 func LoadIDX(name, imagesPath, labelsPath string, classes []string, channels int) (*Set, error) {
+	return loadIDX(name, imagesPath, labelsPath, classes, channels, nil)
+}
+
+// loadIDX is LoadIDX; check, when not nil, vets the images' dimensions from the header
+// before any data is read.
+func loadIDX(name, imagesPath, labelsPath string, classes []string, channels int, check func(dims []int) error) (*Set, error) {
 	if channels != 0 && channels != 1 && channels != 3 {
 		return nil, fmt.Errorf("%s: channels %d: want 1 (grey) or 3 (grey replicated to RGB)", name, channels)
 	}
-	dims, pixels, err := readIDXFile(imagesPath, idxImagesMagic)
+	imgs, fi, err := openIDXFile(imagesPath, idxImagesMagic)
 	if err != nil {
 		return nil, err
 	}
-	ldims, raw, err := readIDXFile(labelsPath, idxLabelsMagic)
+	defer fi.Close()
+	if check != nil {
+		if err := check(imgs.dims); err != nil {
+			return nil, err
+		}
+	}
+	labs, fl, err := openIDXFile(labelsPath, idxLabelsMagic)
 	if err != nil {
 		return nil, err
 	}
-	return idxSet(name, imagesPath, labelsPath, dims, pixels, ldims, raw, classes, channels)
+	defer fl.Close()
+	if labs.dims[0] != imgs.dims[0] {
+		return nil, idxCountError(labelsPath, imagesPath, labs.dims[0], imgs.dims[0])
+	}
+	pixels, err := imgs.read()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := labs.read()
+	if err != nil {
+		return nil, err
+	}
+	return idxSet(name, imagesPath, labelsPath, imgs.dims, pixels, labs.dims, raw, classes, channels)
 }
 
 // idxSet makes a set of parsed IDX images and labels (parseIDX's results).
@@ -167,7 +197,7 @@ func idxSet(name, imagesPath, labelsPath string, dims []int, pixels []byte, ldim
 // against the number of classes.
 func idxLabels(labelsPath, imagesPath string, nLabels, nImages int, raw []byte, classes int) ([]int32, error) {
 	if nLabels != nImages {
-		return nil, fmt.Errorf("IDX: %s holds %d labels but %s holds %d images: want one label per image", labelsPath, nLabels, imagesPath, nImages)
+		return nil, idxCountError(labelsPath, imagesPath, nLabels, nImages)
 	}
 	labels := make([]int32, len(raw))
 	for i, b := range raw {
@@ -177,6 +207,10 @@ func idxLabels(labelsPath, imagesPath string, nLabels, nImages int, raw []byte, 
 		labels[i] = int32(b)
 	}
 	return labels, nil
+}
+
+func idxCountError(labelsPath, imagesPath string, nLabels, nImages int) error {
+	return fmt.Errorf("IDX: %s holds %d labels but %s holds %d images: want one label per image", labelsPath, nLabels, imagesPath, nImages)
 }
 
 // greyToRGB replicates each grey byte into 3 channels.
@@ -191,46 +225,79 @@ func greyToRGB(grey []uint8) []uint8 {
 	return out
 }
 
-// readIDXFile opens path, detects gzip by its magic bytes (1f 8b) rather than
-// by the name, and parses it (parseIDX).
+// readIDXFile opens path (a regular file: a folder or a FIFO is refused before it is
+// opened), detects gzip by its magic bytes (1f 8b) rather than by the name, and parses
+// it (parseIDX).
 func readIDXFile(path string, magic uint32) ([]int, []byte, error) {
-	f, err := os.Open(path)
+	s, f, err := openIDXFile(path, magic)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	data, err := s.read()
+	return s.dims, data, err
+}
+
+// openIDXFile opens path and reads its header (openIDX); the caller closes the file.
+func openIDXFile(path string, magic uint32) (*idxStream, *os.File, error) {
+	f, size, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("IDX: %s not found", path)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("IDX: %w", err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	s, err := openIDX(path, f, size, magic)
 	if err != nil {
-		return nil, nil, fmt.Errorf("IDX: %w", err)
+		f.Close()
+		return nil, nil, err
 	}
-	return parseIDX(path, f, st.Size(), magic)
+	return s, f, nil
 }
 
-// parseIDX reads an IDX file of size bytes (gzipped or raw) from r; path names
-// it in errors. The dimensions in the header are checked against what the file
-// can hold before anything is allocated: the raw size exactly, and for gzip the
-// most DEFLATE can expand to. Gzipped data is then read in growing steps, so a
-// header that lies costs no more memory than the data actually there.
+// parseIDX reads an IDX file of size bytes (gzipped or raw) from r; path names it in
+// errors (openIDX, then idxStream.read).
 func parseIDX(path string, r io.Reader, size int64, magic uint32) ([]int, []byte, error) {
-	br := bufio.NewReader(r)
-	gz := false
-	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		gz = true
+	s, err := openIDX(path, r, size, magic)
+	if err != nil {
+		return nil, nil, err
 	}
-	src, kind := io.Reader(br), "file"
-	if gz {
+	data, err := s.read()
+	return s.dims, data, err
+}
+
+// idxStream is an IDX file whose header is read and checked: its dimensions, and its
+// data still to read (read).
+type idxStream struct {
+	path   string
+	src    io.Reader // at the first data byte (decompressed when gz).
+	gz     bool
+	kind   string // "file" or "decompressed data", for messages.
+	size   int64  // bytes in the file.
+	dims   []int
+	hdrLen int64 // 4 + 4 per dimension.
+	item   int64 // bytes per item (image or label).
+	need   int64 // data bytes the header claims.
+}
+
+// openIDX reads the header of an IDX file of size bytes (gzipped or raw) from r; path
+// names it in errors. The dimensions are checked against what the file can hold
+// before anything is allocated: the raw size exactly, and for gzip the most DEFLATE can
+// expand to. Nothing is allocated for the data yet, so a caller can check the
+// dimensions (LoadMNIST: the official ones) first.
+func openIDX(path string, r io.Reader, size int64, magic uint32) (*idxStream, error) {
+	br := bufio.NewReader(r)
+	s := &idxStream{path: path, src: br, kind: "file", size: size}
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, nil, fmt.Errorf("IDX: %s: bad gzip header: %w", path, err)
+			return nil, fmt.Errorf("IDX: %s: bad gzip header: %w", path, err)
 		}
-		src, kind = zr, "decompressed data"
+		s.src, s.gz, s.kind = zr, true, "decompressed data"
 	}
 	var hdr [4]byte
-	if n, err := io.ReadFull(src, hdr[:]); err != nil {
-		return nil, nil, fmt.Errorf("IDX: %s: %s ends after %d bytes, within the 4-byte magic number: not an IDX file (%v)", path, kind, n, err)
+	if n, err := io.ReadFull(s.src, hdr[:]); err != nil {
+		return nil, s.streamError(fmt.Sprintf("%s ends after %d bytes, within the 4-byte magic number: not an IDX file", s.kind, n), err)
 	}
 	got, ndims := binary.BigEndian.Uint32(hdr[:]), int(magic&0xff)
 	if got != magic {
@@ -238,56 +305,86 @@ func parseIDX(path string, r io.Reader, size int64, magic uint32) ([]int, []byte
 		if magic == idxLabelsMagic {
 			what = "labels"
 		}
-		return nil, nil, fmt.Errorf("IDX: %s: magic number 0x%08x at offset 0, want 0x%08x (IDX %s of unsigned bytes)", path, got, magic, what)
+		return nil, fmt.Errorf("IDX: %s: magic number 0x%08x at offset 0, want 0x%08x (IDX %s of unsigned bytes)", path, got, magic, what)
 	}
-	dimBytes := make([]byte, 4*ndims)
-	if n, err := io.ReadFull(src, dimBytes); err != nil {
-		return nil, nil, fmt.Errorf("IDX: %s: %s ends at offset %d, within the %d dimensions of the header (%v)", path, kind, 4+n, ndims, err)
+	var dimBytes [12]byte // at most 3 dimensions (images).
+	if n, err := io.ReadFull(s.src, dimBytes[:4*ndims]); err != nil {
+		return nil, s.streamError(fmt.Sprintf("%s ends at offset %d, within the %d dimensions of the header", s.kind, 4+n, ndims), err)
 	}
-	hdrLen := int64(4 + 4*ndims)
-	dims := make([]int, ndims)
-	for i := range dims {
-		dims[i] = int(binary.BigEndian.Uint32(dimBytes[4*i:]))
+	s.hdrLen = int64(4 + 4*ndims)
+	s.dims = make([]int, ndims)
+	for i := range s.dims {
+		s.dims[i] = int(binary.BigEndian.Uint32(dimBytes[4*i:]))
 	}
-	item := int64(1) // bytes per image (or per label).
+	dims := s.dims
+	s.item = 1
 	for _, d := range dims[1:] {
 		if d == 0 {
-			return nil, nil, fmt.Errorf("IDX: %s: header gives dimensions %v: an image cannot have a side of 0", path, dims)
+			return nil, fmt.Errorf("IDX: %s: header gives dimensions %v: an image cannot have a side of 0", path, dims)
 		}
-		item *= int64(d) // Two uint32s: no overflow in int64.
+		s.item *= int64(d) // Two uint32s: no overflow in int64.
 	}
-	limit := size - hdrLen // most data bytes the file can hold.
-	if gz {
+	if ndims == 3 {
+		if err := checkPixels(fmt.Sprintf("IDX: %s: the header", path), int64(dims[2]), int64(dims[1])); err != nil {
+			return nil, err
+		}
+	}
+	limit := size - s.hdrLen // most data bytes the file can hold.
+	if s.gz {
 		limit = maxGzipRatio * size
 	}
-	if item > max(limit, 0) || int64(dims[0]) > max(limit, 0)/item {
-		if gz {
-			return nil, nil, fmt.Errorf("IDX: %s: header claims %v items (%d bytes) but a %d-byte gzip file cannot hold more than %d bytes: the header is wrong or the file is cut short",
-				path, dims, int64(dims[0])*item, size, limit)
+	if s.item > max(limit, 0) || int64(dims[0]) > max(limit, 0)/s.item {
+		if s.gz {
+			return nil, fmt.Errorf("IDX: %s: header claims %v items (%d bytes) but a %d-byte gzip file cannot hold more than %d bytes: the header is wrong or the file is cut short",
+				path, dims, int64(dims[0])*s.item, size, limit)
 		}
-		return nil, nil, fmt.Errorf("IDX: %s: header claims %v items (%d bytes after the %d-byte header) but the file has %d: item %d (offset %d) is cut short; the file is truncated",
-			path, dims, int64(dims[0])*item, hdrLen, max(limit, 0), max(limit, 0)/item, hdrLen+max(limit, 0)/item*item)
+		return nil, fmt.Errorf("IDX: %s: header claims %v items (%d bytes after the %d-byte header) but the file has %d: item %d (offset %d) is cut short; the file is truncated",
+			path, dims, int64(dims[0])*s.item, s.hdrLen, max(limit, 0), max(limit, 0)/s.item, s.hdrLen+max(limit, 0)/s.item*s.item)
 	}
-	need := int64(dims[0]) * item
-	if !gz && need != limit {
-		return nil, nil, fmt.Errorf("IDX: %s: header claims %v items (%d bytes) but the file has %d bytes after the %d-byte header: %d bytes too many",
-			path, dims, need, limit, hdrLen, limit-need)
+	s.need = int64(dims[0]) * s.item
+	if !s.gz && s.need != limit {
+		return nil, fmt.Errorf("IDX: %s: header claims %v items (%d bytes) but the file has %d bytes after the %d-byte header: %d bytes too many",
+			path, dims, s.need, limit, s.hdrLen, limit-s.need)
 	}
-	data, err := readGrowing(src, need, max(1<<16, 8*size))
+	return s, nil
+}
+
+// read reads the data the header claims. Gzipped data is read in growing steps, so a
+// header that lies costs no more memory than the data actually there; it is then read to
+// the end, which checks the gzip CRC-32 and that nothing follows the data.
+func (s *idxStream) read() ([]byte, error) {
+	data, err := readGrowing(s.src, s.need, max(1<<16, 8*s.size))
 	if err != nil {
-		return nil, nil, fmt.Errorf("IDX: %s: %s ends after %d of the %d bytes the header claims: item %d (offset %d) is cut short (%v)",
-			path, kind, len(data), need, int64(len(data))/item, hdrLen+int64(len(data))/item*item, err)
+		at := int64(len(data)) / s.item
+		return nil, s.streamError(fmt.Sprintf("%s ends after %d of the %d bytes the header claims: item %d (offset %d) is cut short",
+			s.kind, len(data), s.need, at, s.hdrLen+at*s.item), err)
 	}
-	if gz {
-		// Read to the end: checks the gzip CRC, and that nothing follows the data.
+	if s.gz {
 		var extra [1]byte
-		if n, err := io.ReadFull(src, extra[:]); n > 0 {
-			return nil, nil, fmt.Errorf("IDX: %s: decompressed data continues past offset %d, where the header's %v items end: not a valid IDX file", path, hdrLen+need, dims)
+		if n, err := io.ReadFull(s.src, extra[:]); n > 0 {
+			return nil, fmt.Errorf("IDX: %s: decompressed data continues past offset %d, where the header's %v items end: not a valid IDX file", s.path, s.hdrLen+s.need, s.dims)
 		} else if err != io.EOF {
-			return nil, nil, fmt.Errorf("IDX: %s: gzip stream after the data: %v", path, err)
+			return nil, s.streamError("gzip stream after the data", err)
 		}
 	}
-	return dims, data, nil
+	return data, nil
+}
+
+// streamError explains a read error: a gzip stream that fails its checks is corrupt (a
+// damaged file, not a short one); an early end is the message given (what was cut short).
+func (s *idxStream) streamError(short string, err error) error {
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, gzip.ErrChecksum):
+		return fmt.Errorf("IDX: %s: corrupt gzip file: the decompressed data fails the gzip CRC-32 (or length) check; the file is damaged: delete it and download again", s.path)
+	case errors.As(err, &corrupt):
+		return fmt.Errorf("IDX: %s: corrupt gzip file: invalid DEFLATE data at compressed offset %d; the file is damaged: delete it and download again", s.path, int64(corrupt))
+	case errors.Is(err, gzip.ErrHeader):
+		return fmt.Errorf("IDX: %s: corrupt gzip file: bytes after the gzip stream are not another gzip stream (%v)", s.path, err)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("IDX: %s: %s; the file is cut short (%v)", s.path, short, err)
+	}
+	return fmt.Errorf("IDX: %s: %s: %w", s.path, short, err)
 }
 
 // readGrowing reads exactly need bytes from r into a buffer that starts at

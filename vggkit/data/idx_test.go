@@ -170,7 +170,7 @@ func TestLoadMNISTErrors(t *testing.T) {
 		{"wrong count", false, func(f map[string][]byte) {
 			f[img] = idxBytes(idxImagesMagic, []uint32{3, 28, 28}, make([]byte, 3*784))
 			f[lab] = idxBytes(idxLabelsMagic, []uint32{3}, make([]byte, 3))
-		}, []string{img + " holds 3 images, want 12"}},
+		}, []string{img + " holds 3 images of 28x28 (its header), want 12 of 28x28: not the official train file"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

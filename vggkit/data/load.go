@@ -104,6 +104,27 @@ func Load(name, split string, opts LoadOptions) (*Set, error) {
 	return s, nil
 }
 
+// CheckDataset says whether Load knows the dataset name (as Load reads it: any case, the
+// aliases stl-10, cifar-10...) and, when fold is not AllFolds, whether the dataset can
+// have folds (STL-10, or auto, which may be STL-10), without reading any file: a command
+// line can be refused before any work.
+func CheckDataset(name string, fold int) error {
+	key := strings.ToLower(strings.TrimSpace(name))
+	if strings.HasPrefix(strings.TrimSpace(name), "folder:") {
+		key = "folder"
+	}
+	known := map[string]bool{"auto": true, "": true, "stl10": true, "stl-10": true, "shapes10": true,
+		"cifar10": true, "cifar-10": true, "cifar100": true, "cifar-100": true, "cifar100-coarse": true, "cifar-100-coarse": true,
+		"mnist": true, "fashion-mnist": true, "kmnist": true, "folder": true}
+	if !known[key] {
+		return fmt.Errorf("unknown dataset %q: want one of %s", name, strings.Join(DatasetNames, ", "))
+	}
+	if fold != AllFolds && key != "stl10" && key != "stl-10" && key != "auto" && key != "" {
+		return fmt.Errorf("dataset %q has no folds: only STL-10 has", name)
+	}
+	return nil
+}
+
 // noFolds refuses a fold for datasets without any (see loadShapes10).
 func noFolds(name string, opts LoadOptions) error {
 	if opts.Fold != AllFolds {

@@ -6,6 +6,12 @@
 //
 // Images stay uint8 in HWC order until they are inside the compiled graph: the
 // STL-10 train split is 138 MB as uint8 and would be 3 GB as float32 at 224 px.
+//
+// Files are checked before they cost memory or time (open.go): a path that is not a
+// regular file is refused before it is opened, sizes are checked against the file
+// before allocating, and an image declaring more pixels than config's
+// VGGKIT_MAX_IMAGE_PIXELS (50 million) is refused from its header. The parsers work
+// on io.Readers and bytes, which the fuzz targets (fuzz_test.go) feed directly.
 package data
 
 import (

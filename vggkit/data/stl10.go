@@ -130,48 +130,50 @@ func missingSTL10(dir, path string) error {
 		path, stl10Remote.URL, dir)
 }
 
+// openSTL10 opens one of the files (a regular file: a folder or a FIFO in its place is
+// refused before it is opened) and returns it with its size.
 func openSTL10(dir, path string) (*os.File, int64, error) {
-	f, err := os.Open(path)
+	f, size, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, missingSTL10(dir, path)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("STL-10: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, fmt.Errorf("STL-10: %w", err)
-	}
-	return f, st.Size(), nil
+	return f, size, nil
 }
 
-// readSTL10Images reads an *_X.bin file and converts it to row-major HWC. The
-// size is checked against the file length before anything is allocated, so a
-// wrong file fails fast instead of allocating gigabytes.
+// readSTL10Images reads an *_X.bin file (parseSTL10Images).
 func readSTL10Images(dir, path string, want int) ([]uint8, int, error) {
 	f, size, err := openSTL10(dir, path)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer f.Close()
+	return parseSTL10Images(path, f, size, want)
+}
+
+// parseSTL10Images reads want images from r, an *_X.bin file of size bytes (path names it
+// in errors), and converts them to row-major HWC. The size is checked before anything is
+// allocated, so a wrong file fails fast instead of allocating gigabytes.
+func parseSTL10Images(path string, r io.Reader, size int64, want int) ([]uint8, int, error) {
 	if size%stl10ImageBytes != 0 {
 		return nil, 0, fmt.Errorf("STL-10: %s is %d bytes, not a multiple of %d (one 96x96x3 image): %d whole images and %d bytes over; not an STL-10 image file, or cut short",
 			path, size, stl10ImageBytes, size/stl10ImageBytes, size%stl10ImageBytes)
 	}
-	n := int(size / stl10ImageBytes)
-	if n < want {
+	n := size / stl10ImageBytes
+	if n < int64(want) {
 		return nil, 0, fmt.Errorf("STL-10: %s holds %d images, want %d: the file is truncated; delete it and extract or download again", path, n, want)
 	}
-	if n > want {
+	if n > int64(want) {
 		return nil, 0, fmt.Errorf("STL-10: %s holds %d images, want %d: not the official STL-10 file", path, n, want)
 	}
 	buf := make([]uint8, size)
-	if _, err := io.ReadFull(f, buf); err != nil {
+	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, 0, fmt.Errorf("STL-10: reading %s (%d bytes): %w: the file is truncated or changed while reading", path, size, err)
 	}
-	transposeSTL10(buf, n)
-	return buf, n, nil
+	transposeSTL10(buf, want)
+	return buf, want, nil
 }
 
 // transposeSTL10 converts n images in place from STL-10's planar column-major
@@ -195,18 +197,24 @@ func transposeSTL10(buf []uint8, n int) {
 	})
 }
 
-// readSTL10Labels reads an *_y.bin file (one byte per image, 1..10) into 0..9.
+// readSTL10Labels reads an *_y.bin file (parseSTL10Labels).
 func readSTL10Labels(dir, path, imagesName string, n int) ([]int32, error) {
 	f, size, err := openSTL10(dir, path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	return parseSTL10Labels(path, f, size, imagesName, n)
+}
+
+// parseSTL10Labels reads an *_y.bin file of size bytes from r (one byte per image, 1..10)
+// into 0..9.
+func parseSTL10Labels(path string, r io.Reader, size int64, imagesName string, n int) ([]int32, error) {
 	if size != int64(n) {
 		return nil, fmt.Errorf("STL-10: %s holds %d labels but %s holds %d images: want one label byte per image", path, size, imagesName, n)
 	}
 	raw := make([]uint8, n)
-	if _, err := io.ReadFull(f, raw); err != nil {
+	if _, err := io.ReadFull(r, raw); err != nil {
 		return nil, fmt.Errorf("STL-10: reading %s: %w", path, err)
 	}
 	labels := make([]int32, n)
@@ -233,13 +241,18 @@ func textLines(b []byte) []string {
 // rather than from a table in the code, so labels and names cannot drift apart.
 func readSTL10Classes(dir, root string) ([]string, error) {
 	path := filepath.Join(root, "class_names.txt")
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path, maxTextFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, missingSTL10(dir, path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("STL-10: %w", err)
 	}
+	return parseSTL10Classes(path, b)
+}
+
+// parseSTL10Classes reads the class names from class_names.txt's bytes.
+func parseSTL10Classes(path string, b []byte) ([]string, error) {
 	lines := textLines(b)
 	if len(lines) != stl10Classes {
 		return nil, fmt.Errorf("STL-10: %s has %d lines, want %d class names", path, len(lines), stl10Classes)
@@ -257,13 +270,18 @@ func readSTL10Classes(dir, root string) ([]string, error) {
 // readSTL10Folds reads fold_indices.txt: 10 lines of space-separated 0-based
 // indices into the train split, each checked to be in range and not repeated.
 func readSTL10Folds(dir, path string, nTrain int) ([][]int, error) {
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path, maxTextFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, missingSTL10(dir, path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("STL-10: %w", err)
 	}
+	return parseSTL10Folds(path, b, nTrain)
+}
+
+// parseSTL10Folds reads fold_indices.txt's bytes (readSTL10Folds).
+func parseSTL10Folds(path string, b []byte, nTrain int) ([][]int, error) {
 	lines := textLines(b)
 	if len(lines) != stl10Folds {
 		return nil, fmt.Errorf("STL-10: %s has %d lines, want %d (one fold per line)", path, len(lines), stl10Folds)

@@ -18,6 +18,7 @@ import (
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/metrics"
 	"github.com/vggkit/vggkit/vggkit/training"
+	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
 // Caption colours: right and wrong predictions.
@@ -177,6 +178,12 @@ func Transformed(set *data.Set, indices []int, x []float32, h, w int, mean, std 
 	n := len(indices)
 	if n == 0 {
 		return nil, fmt.Errorf("%s: no images to show", set.Name)
+	}
+	if len(mean) > 0 || len(std) > 0 {
+		var err error
+		if mean, std, err = vgg.ChannelStats(mean, std, set.C); err != nil { // as the model normalised them (grey: one value).
+			return nil, err
+		}
 	}
 	imgs, err := plotting.ImagesFromFloat(x, n, h, w, set.C, mean, std)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/vggkit/vggkit/vggkit/checkpoint"
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/loader"
+	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
 // State is what the loop shares with its hooks.
@@ -119,6 +120,12 @@ func (l *Learner) start(train, test *data.Set) (*State, *loader.Loader, error) {
 	}
 	if len(train.Classes) != l.Config.Model.Classes {
 		return nil, nil, fmt.Errorf("%s has %d classes, the model %d", train.Name, len(train.Classes), l.Config.Model.Classes)
+	}
+	if err := vgg.CheckInput(l.Config.Model, train.C); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", train.Name, err)
+	}
+	if l.Images[2] != 0 && l.Images[2] != train.C {
+		return nil, nil, fmt.Errorf("%s has images of %d channels, but the model was trained on %d", train.Name, train.C, l.Images[2])
 	}
 	bs := l.Config.Train.BatchSize
 	s := &State{Learner: l, Epochs: l.Config.Train.Epochs, StepsPerEpoch: train.Len() / bs, Step: l.Step(), Test: test,

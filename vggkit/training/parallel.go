@@ -55,7 +55,7 @@ func (l *Learner) setupDataParallel() error {
 		if err != nil {
 			return err
 		}
-		out, err := e.Call(tensors.FromShape(imageShape(1, l.Config.Model.InputSize)))
+		out, err := e.Call(tensors.FromShape(imageShape(1, l.Config.Model.InputSize, l.Images[2])))
 		if err != nil {
 			return fmt.Errorf("initialising the weights for data parallel: %w", err)
 		}
@@ -65,7 +65,14 @@ func (l *Learner) setupDataParallel() error {
 	return nil
 }
 
-func imageShape(n, size int) shapes.Shape { return shapes.Make(dtypes.Uint8, n, size, size, 3) }
+// imageShape is a batch of n images of size x size with the training images' channels
+// (3 when not known yet), which the first convolution's weights are made for.
+func imageShape(n, size, channels int) shapes.Shape {
+	if channels == 0 {
+		channels = 3
+	}
+	return shapes.Make(dtypes.Uint8, n, size, size, channels)
+}
 
 // initialized tells whether the model's weights exist already (resumed or trained);
 // the store holds other variables (the RNG state) from the start.

@@ -2,6 +2,7 @@ package vgg
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -46,8 +47,9 @@ func (o Ops) maxPool(x *Node) *Node {
 	return MaxPool(x).Window(2).Done()
 }
 
-// Build builds the model graph: uint8 images [B,H,W,3] (any H, W) -> logits [B,classes]
-// and the last feature map [B,h,w,C] (the tutorial's `forward` returns `x, features`).
+// Build builds the model graph: uint8 images [B,H,W,C] (any H, W; C 3 for RGB or 1 for
+// grey, the first convolution taking that many channels) -> logits [B,classes] and the
+// last feature map [B,h,w,C] (the tutorial's `forward` returns `x, features`).
 // Training mode (augmentation, dropout, batch-norm statistics) comes from the store.
 func Build(scope *model.Scope, c Config, ops Ops, images *Node) (logits, features *Node) {
 	c = c.Resolve()
@@ -62,15 +64,60 @@ func Build(scope *model.Scope, c Config, ops Ops, images *Node) (logits, feature
 	return
 }
 
-// Preprocess turns uint8 images into normalised float32 at the model's size: augmentation
-// (training only) at the source resolution, bilinear resize, then (x/255 - mean) / std.
+// CheckInput says whether the model takes images of the given number of channels; a
+// graph of other images panics (graph building reports errors as panics, which GoMLX's
+// Exec.Call returns as errors), so callers check first.
+func CheckInput(c Config, channels int) error {
+	_, _, err := Normalization(c, channels)
+	return err
+}
+
+// Normalization is the mean and std (over x/255) each of the images' channels is
+// normalised with: Config.Mean and Std hold one value per channel, or one value for
+// every channel. Grey images (1 channel) given three values (the defaults, or RGB
+// statistics such as ImageNet's) use their luma-weighted sum, 0.299 R + 0.587 G + 0.114 B
+// (the weights of data's RGB-to-grey conversion, PIL's "L"): the mean of a grey image
+// made from RGB is exactly that sum of the channel means, and the std is approximated
+// the same way. The defaults (0.5 for each channel) give 0.5 either way.
+func Normalization(c Config, channels int) (mean, std []float32, err error) {
+	c = c.Resolve()
+	m, s, err := ChannelStats(c.Mean, c.Std, channels)
+	return toF32(m), toF32(s), err
+}
+
+// ChannelStats is Normalization's rule for given mean and std values: one per channel
+// of images with that many channels (pictures shows images unnormalised with it).
+func ChannelStats(mean, std []float64, channels int) (m, s []float64, err error) {
+	switch {
+	case channels != 1 && channels != 3:
+		return nil, nil, fmt.Errorf("images of %d channels: VGG here takes 3 (RGB) or 1 (grey)", channels)
+	case len(mean) != len(std) || (len(mean) != 1 && len(mean) != 3):
+		return nil, nil, fmt.Errorf("mean has %d values, std %d: want 1, or 3 (one per RGB channel)", len(mean), len(std))
+	case len(mean) == channels:
+		return mean, std, nil
+	case len(mean) == 1:
+		return slices.Repeat(mean, channels), slices.Repeat(std, channels), nil
+	}
+	// 3 values, grey images.
+	luma := func(v []float64) []float64 { return []float64{0.299*v[0] + 0.587*v[1] + 0.114*v[2]} }
+	return luma(mean), luma(std), nil
+}
+
+// Preprocess turns uint8 images [B,H,W,C] (C 3 or 1) into normalised float32 at the
+// model's size: augmentation (training only) at the source resolution, bilinear resize,
+// then (x/255 - mean) / std per channel (Normalization).
 func Preprocess(scope *model.Scope, c Config, images *Node) *Node {
 	c = c.Resolve()
 	g := images.Graph()
-	x := ConvertDType(images, dtypes.Float32)
-	if images.Rank() != 4 || images.Shape().Dimensions[3] != 3 {
-		panic(fmt.Sprintf("vgg: want images [B,H,W,3], got %s", images.Shape()))
+	if images.Rank() != 4 {
+		panic(fmt.Sprintf("vgg: want images [B,H,W,C], got %s", images.Shape()))
 	}
+	channels := images.Shape().Dimensions[3]
+	mean, std, err := Normalization(c, channels)
+	if err != nil {
+		panic(fmt.Sprintf("vgg: images %s: %v", images.Shape(), err))
+	}
+	x := ConvertDType(images, dtypes.Float32)
 	if c.Augment == config.CropFlip && scope.Store().IsTraining(g) {
 		x = Augment(scope.In("augment"), x)
 	}
@@ -79,11 +126,7 @@ func Preprocess(scope *model.Scope, c Config, images *Node) *Node {
 		x = Interpolate(x, dims[0], c.InputSize, c.InputSize, dims[3]).Bilinear().HalfPixelCenters(true).Done()
 	}
 	x = DivScalar(x, 255.0)
-	if len(c.Mean) > 0 {
-		mean := Const(g, toF32(c.Mean))
-		std := Const(g, toF32(c.Std))
-		x = Div(Sub(x, Reshape(mean, 1, 1, 1, len(c.Mean))), Reshape(std, 1, 1, 1, len(c.Std)))
-	}
+	x = Div(Sub(x, Reshape(Const(g, mean), 1, 1, 1, channels)), Reshape(Const(g, std), 1, 1, 1, channels))
 	return x
 }
 

@@ -2,6 +2,7 @@ package vgg
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
@@ -63,5 +64,60 @@ func TestAugmentShiftsAndFlips(t *testing.T) {
 	}
 	if changed == 0 {
 		t.Error("augmentation changed nothing in 8 images")
+	}
+}
+
+// Grey images (1 channel) go through the model: Preprocess keeps one channel, normalised
+// with the luma-weighted sum of 3 mean/std values (0.5 for the defaults), and the first
+// convolution's kernel is [3,3,1,C]. It panicked on anything but 3 channels.
+func TestGreyImages(t *testing.T) {
+	c := Default()
+	c.InputSize, c.Width, c.Arch = 32, 0.0625, "vgg11"
+	img := tensors.FromShape(shapes.Make(dtypes.Uint8, 2, 28, 28, 1))
+	tensors.MustMutableFlatData[uint8](img, func(f []uint8) {
+		for i := range f {
+			f[i] = 255 * uint8(i%2)
+		}
+	})
+	store := model.NewStore()
+	out := model.MustCallOnce(goBackend(t), store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		p := Preprocess(scope, c, x)
+		logits, _ := Build(scope.In("model"), c, Ops{}, x)
+		return graph.Concatenate([]*graph.Node{graph.Reshape(graph.ReduceMax(graph.Abs(p)), 1), graph.Reshape(graph.ReduceSum(logits), 1)}, 0)
+	}, img)
+	if got := tensors.MustCopyFlatData[float32](out); math.Abs(float64(got[0])-1) > 1e-5 {
+		t.Errorf("grey pixels normalised to at most %g, want 1 (0 -> -1, 255 -> 1)", got[0])
+	}
+	var first []string
+	for v := range store.IterVariables() {
+		if v.Name() == "weights" && strings.HasSuffix(v.Scope(), "features/0") {
+			first = append(first, v.Shape().String())
+		}
+	}
+	if want := shapes.Make(dtypes.Float32, 3, 3, 1, 4).String(); len(first) != 1 || first[0] != want {
+		t.Errorf("first kernel %v, want %s", first, want)
+	}
+	for _, tc := range []struct {
+		mean, std []float64
+		channels  int
+		want      [2]float64 // first mean and std
+		err       bool
+	}{
+		{[]float64{0.485, 0.456, 0.406}, []float64{0.229, 0.224, 0.225}, 1, [2]float64{0.299*0.485 + 0.587*0.456 + 0.114*0.406, 0.299*0.229 + 0.587*0.224 + 0.114*0.225}, false},
+		{[]float64{0.3}, []float64{0.2}, 3, [2]float64{0.3, 0.2}, false},
+		{[]float64{0.3}, []float64{0.2}, 1, [2]float64{0.3, 0.2}, false},
+		{[]float64{0.1, 0.2}, []float64{0.3, 0.4}, 1, [2]float64{}, true},
+		{nil, nil, 4, [2]float64{}, true},
+	} {
+		m, s, err := ChannelStats(tc.mean, tc.std, tc.channels)
+		if tc.err {
+			if err == nil {
+				t.Errorf("%v/%v for %d channels: no error", tc.mean, tc.std, tc.channels)
+			}
+			continue
+		}
+		if err != nil || len(m) != tc.channels || math.Abs(m[0]-tc.want[0]) > 1e-12 || math.Abs(s[0]-tc.want[1]) > 1e-12 {
+			t.Errorf("%v/%v for %d channels: %v %v %v, want %v", tc.mean, tc.std, tc.channels, m, s, err, tc.want)
+		}
 	}
 }
