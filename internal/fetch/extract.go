@@ -12,6 +12,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/vggkit/vggkit/internal/regularfile"
 )
 
 // ErrNotFound is Unpack's error when the archive does not hold what find looks for.
@@ -63,16 +65,12 @@ func extractTarGz(ctx context.Context, archive, dst string, progress io.Writer) 
 	if progress == nil {
 		progress = io.Discard
 	}
-	f, err := os.Open(archive)
+	f, size, err := regularfile.Open(archive)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	bar := newProgressBar(progress, "extracting", 0, st.Size())
+	bar := newProgressBar(progress, "extracting", 0, size)
 	defer bar.finish()
 	gz, err := gzip.NewReader(bufio.NewReaderSize(io.TeeReader(f, bar), 1<<20))
 	if err != nil {

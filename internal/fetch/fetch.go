@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/vggkit/vggkit/internal/regularfile"
 )
 
 // File is a file to download and how to check it.
@@ -122,16 +124,12 @@ func check(f File, file string, progress io.Writer) error {
 // hashFile copies a file into h with a progress bar (2.6 GB takes several seconds)
 // and returns its size.
 func hashFile(name, what string, h io.Writer, progress io.Writer) (int64, error) {
-	f, err := os.Open(name)
+	f, size, err := regularfile.Open(name) // a FIFO placed by hand would block forever.
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	bar := newProgressBar(progress, what, 0, st.Size())
+	bar := newProgressBar(progress, what, 0, size)
 	n, err := io.Copy(io.MultiWriter(h, bar), f)
 	bar.finish()
 	return n, err

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/vggkit/vggkit/internal/fetch"
+	"github.com/vggkit/vggkit/internal/regularfile"
 )
 
 // CIFAR binary layout: each record is the label byte(s), then 3 planes (R, G,
@@ -137,7 +138,7 @@ func loadCIFAR(k cifarKind, dir, split string, coarse bool) (*Set, error) {
 			return nil, missingCIFAR(k, dir, path)
 		}
 		if err == nil {
-			err = regular(path, st)
+			err = regularfile.Check(path, st)
 		}
 		if err == nil {
 			err = cifarSize(k.what, path, st.Size(), k.labelBytes, cifarCounts[f])
@@ -159,7 +160,7 @@ func loadCIFAR(k cifarKind, dir, split string, coarse bool) (*Set, error) {
 	at := 0
 	for _, f := range files {
 		path := filepath.Join(root, f)
-		fh, size, err := openRegular(path)
+		fh, size, err := regularfile.Open(path)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k.what, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/vggkit/vggkit/internal/regularfile"
 	_ "golang.org/x/image/bmp" // Already a dependency (plots); torchvision's ImageFolder reads these too.
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
@@ -68,16 +69,16 @@ func checkDecodeArgs(size, channels int) error {
 
 // decodeFile decodes the file at path into dst (size x size x channels), as Decode.
 func decodeFile(path string, size, channels int, dst []uint8) error {
-	f, n, err := openRegular(path)
+	f, n, err := regularfile.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return errors.New("no such file")
 	}
 	if err != nil {
-		var nr *notRegular
+		var nr *regularfile.NotRegularError
 		var pe *fs.PathError
 		switch {
 		case errors.As(err, &nr):
-			return fmt.Errorf("is %s, not an image file", nr.kind) // the caller names the file.
+			return fmt.Errorf("is %s, not an image file", nr.Kind) // the caller names the file.
 		case errors.As(err, &pe):
 			return pe.Err
 		}

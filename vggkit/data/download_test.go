@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,6 +200,30 @@ func TestDownloadSTL10HandPlacedArchive(t *testing.T) {
 	}
 	if _, ok := FindSTL10(cache); !ok {
 		t.Error("not extracted")
+	}
+}
+
+// A named pipe where the archive belongs is refused, naming it, instead of waiting for a
+// writer forever while the MD5 is computed.
+func TestDownloadSTL10ArchiveIsAFIFO(t *testing.T) {
+	f := newFakeSTL10(t, 20, 10, 4)
+	data := fetchtest.TarGz(t, stl10Entries(f))
+	srv := serveArchive(t, data)
+	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
+	cache := t.TempDir()
+	archive := filepath.Join(cache, "stl10_binary.tar.gz")
+	if err := syscall.Mkfifo(archive, 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := DownloadSTL10(context.Background(), cache, nil); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), archive) || !strings.Contains(err.Error(), "named pipe") {
+			t.Errorf("want an error naming %s as a named pipe, got %v", archive, err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("DownloadSTL10 hung on a FIFO in place of the archive")
 	}
 }
 

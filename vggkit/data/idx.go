@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/vggkit/vggkit/internal/fetch"
+	"github.com/vggkit/vggkit/internal/regularfile"
 )
 
 // IDX (the MNIST family's format): a 4-byte magic (0, 0, type 0x08 = unsigned
@@ -240,7 +241,7 @@ func readIDXFile(path string, magic uint32) ([]int, []byte, error) {
 
 // openIDXFile opens path and reads its header (openIDX); the caller closes the file.
 func openIDXFile(path string, magic uint32) (*idxStream, *os.File, error) {
-	f, size, err := openRegular(path)
+	f, size, err := regularfile.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("IDX: %s not found", path)
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/vggkit/vggkit/internal/regularfile"
 )
 
 // STL-10 binary layout: every image is 3 planes (R, G, B) of 96x96 bytes, each
@@ -133,7 +135,7 @@ func missingSTL10(dir, path string) error {
 // openSTL10 opens one of the files (a regular file: a folder or a FIFO in its place is
 // refused before it is opened) and returns it with its size.
 func openSTL10(dir, path string) (*os.File, int64, error) {
-	f, size, err := openRegular(path)
+	f, size, err := regularfile.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, missingSTL10(dir, path)
 	}
