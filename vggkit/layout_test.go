@@ -66,10 +66,17 @@ func TestLayout(t *testing.T) {
 			}
 		}
 	}
-	// The leaves import nothing of the module.
-	for _, leaf := range []string{"vggkit/metrics", "vggkit/config", "internal/fetch"} {
+	// The leaves import nothing of the module; internal/ packages only each other.
+	for _, leaf := range []string{"vggkit/metrics", "vggkit/config", "internal/regularfile", "internal/atomicfile"} {
 		if len(deps[leaf]) > 0 {
 			t.Errorf("%s imports %v; it should stand alone", leaf, deps[leaf])
+		}
+	}
+	for pkg, imps := range deps {
+		for _, imp := range imps {
+			if strings.HasPrefix(pkg, "internal/") && !strings.HasPrefix(imp, "internal/") {
+				t.Errorf("%s imports %s: internal packages serve vggkit, not the other way", pkg, imp)
+			}
 		}
 	}
 }
