@@ -242,6 +242,11 @@ cat > .venv/share/jupyter/lab/settings/overrides.json <<'JSON'
 }
 JSON
 
+# No jpserver-*-open.html (it holds the token): set in the venv's config, since on the
+# command line every server extension warns that it does not know the option.
+mkdir -p .venv/etc/jupyter/jupyter_server_config.d
+echo '{"ServerApp": {"no_browser_open_file": true}}' > .venv/etc/jupyter/jupyter_server_config.d/vggkit.json
+
 [ "$setup_only" = 1 ] && exit 0
 
 # Checked again just before the start (set-up takes a while); and JupyterLab fails rather
@@ -258,5 +263,4 @@ extra=()
 unset VGGKIT_LAB_TOKEN JUPYTER_TOKEN_FILE
 export JUPYTER_TOKEN=$token
 exec .venv/bin/jupyter lab "${extra[@]}" --no-browser --ip="$ip" --port="$port" \
-  --ServerApp.port_retries=0 --ServerApp.root_dir="$nbdir" --ServerApp.open_browser=False \
-  --ServerApp.no_browser_open_file=True
+  --ServerApp.port_retries=0 --ServerApp.root_dir="$nbdir" --ServerApp.open_browser=False
