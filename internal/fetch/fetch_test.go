@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -103,24 +102,6 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// checkDirHolds fails if dir has anything but the listed names.
-func checkDirHolds(t *testing.T, dir string, want ...string) {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, e := range ents {
-		got = append(got, e.Name())
-	}
-	sort.Strings(got)
-	sort.Strings(want)
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("%s holds %v, want %v", dir, got, want)
-	}
-}
-
 func TestVerifiedDownloads(t *testing.T) {
 	_, data := payload(t)
 	srv := serveArchive(t, data, true, 0)
@@ -138,7 +119,7 @@ func TestVerifiedDownloads(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("file differs from the served one (err %v)", err)
 	}
-	checkDirHolds(t, dir, "ds.tar.gz")
+	fetchtest.DirHolds(t, dir, "ds.tar.gz")
 	out := progress.String()
 	for _, w := range []string{"100.0%", "MB/s", "MB", "checking MD5"} {
 		if !strings.Contains(out, w) {
@@ -175,7 +156,7 @@ func TestVerifiedHandPlacedSHA256(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "SHA-256 "+hex.EncodeToString(sum[:])) || !strings.Contains(err.Error(), "corrupt") {
 		t.Errorf("wrong SHA-256: %v", err)
 	}
-	checkDirHolds(t, dir, "ds.tar.gz.bad")
+	fetchtest.DirHolds(t, dir, "ds.tar.gz.bad")
 	f.SHA256 = ""
 	if _, err := Verified(context.Background(), f, dir, nil); err == nil || !strings.Contains(err.Error(), "no checksum") {
 		t.Errorf("no checksum: %v", err)
@@ -246,7 +227,7 @@ func TestVerifiedInterruptedThenResumed(t *testing.T) {
 	if err != nil || st.Size() != int64(cut) {
 		t.Fatalf("part file: %v, %v; want %d bytes", st, err, cut)
 	}
-	checkDirHolds(t, dir, "ds.tar.gz.part")
+	fetchtest.DirHolds(t, dir, "ds.tar.gz.part")
 
 	good := serveArchive(t, data, true, 0)
 	if _, err := Verified(context.Background(), file(good.URL+"/ds.tar.gz", data), dir, nil); err != nil {
@@ -255,7 +236,7 @@ func TestVerifiedInterruptedThenResumed(t *testing.T) {
 	if want := fmt.Sprintf("bytes=%d-", cut); len(good.ranges) != 1 || good.ranges[0] != want {
 		t.Errorf("Range headers %q, want %q", good.ranges, want)
 	}
-	checkDirHolds(t, dir, "ds.tar.gz")
+	fetchtest.DirHolds(t, dir, "ds.tar.gz")
 }
 
 // Cancelling the context stops the download with a message that is not the
@@ -289,7 +270,7 @@ func TestVerifiedCancelled(t *testing.T) {
 	if !strings.Contains(err.Error(), "stopped after") || !strings.Contains(err.Error(), "context canceled") || strings.Contains(err.Error(), "Offline?") {
 		t.Errorf("error %q, want 'stopped after ... context canceled' without the offline hint", err)
 	}
-	checkDirHolds(t, dir, "ds.tar.gz.part")
+	fetchtest.DirHolds(t, dir, "ds.tar.gz.part")
 }
 
 func TestVerifiedMD5Mismatch(t *testing.T) {
@@ -309,7 +290,7 @@ func TestVerifiedMD5Mismatch(t *testing.T) {
 		}
 	}
 	// The bad file is moved aside, so the next run downloads afresh.
-	checkDirHolds(t, dir, "ds.tar.gz.bad")
+	fetchtest.DirHolds(t, dir, "ds.tar.gz.bad")
 }
 
 func TestVerifiedOffline(t *testing.T) {
@@ -328,7 +309,7 @@ func TestVerifiedOffline(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), wantTail) {
 		t.Errorf("error %q\nwant %q<cause>%q", err, want, wantTail)
 	}
-	checkDirHolds(t, dir)
+	fetchtest.DirHolds(t, dir)
 }
 
 func TestVerifiedHTTPError(t *testing.T) {
@@ -357,13 +338,13 @@ func TestUnpack(t *testing.T) {
 	if err != nil || !bytes.Equal(b, entries[1].Body) {
 		t.Errorf("a.bin: %v", err)
 	}
-	checkDirHolds(t, dir, "dataset", "ds.tar.gz")
+	fetchtest.DirHolds(t, dir, "dataset", "ds.tar.gz")
 	// What find looks for is not there: ErrNotFound, and nothing left behind.
 	_, err = Unpack(context.Background(), archive, dir, "other", func(string) (string, bool) { return "", false }, nil)
 	if err == nil || !strings.Contains(err.Error(), ErrNotFound.Error()) {
 		t.Errorf("not found: %v", err)
 	}
-	checkDirHolds(t, dir, "dataset", "ds.tar.gz")
+	fetchtest.DirHolds(t, dir, "dataset", "ds.tar.gz")
 }
 
 func TestUnpackRefusesEscapes(t *testing.T) {
@@ -395,9 +376,9 @@ func TestUnpackRefusesEscapes(t *testing.T) {
 			if !strings.Contains(err.Error(), "refusing to extract") || !strings.Contains(err.Error(), c.entry.Name) {
 				t.Errorf("error %q does not refuse entry %q", err, c.entry.Name)
 			}
-			checkDirHolds(t, dir, "ds.tar.gz")
-			checkDirHolds(t, filepath.Join(top, "a"), "cache")
-			checkDirHolds(t, top, "a")
+			fetchtest.DirHolds(t, dir, "ds.tar.gz")
+			fetchtest.DirHolds(t, filepath.Join(top, "a"), "cache")
+			fetchtest.DirHolds(t, top, "a")
 			if _, err := os.Lstat("/tmp/vggkit-evil.txt"); err == nil {
 				t.Error("/tmp/vggkit-evil.txt was written")
 			}

@@ -89,9 +89,9 @@ func TestUnpackRefusesLinksToLinks(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			checkDirHolds(t, dir, "ds.tar.gz")
-			checkDirHolds(t, filepath.Join(top, "a"), "cache")
-			checkDirHolds(t, top, "a")
+			fetchtest.DirHolds(t, dir, "ds.tar.gz")
+			fetchtest.DirHolds(t, filepath.Join(top, "a"), "cache")
+			fetchtest.DirHolds(t, top, "a")
 		})
 	}
 }
@@ -145,7 +145,7 @@ func TestUnpackCorruptArchive(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "extracting "+archive+": "+c.want) {
 				t.Errorf("error %v\nwant %q", err, "extracting "+archive+": "+c.want)
 			}
-			checkDirHolds(t, dir, "ds.tar.gz")
+			fetchtest.DirHolds(t, dir, "ds.tar.gz")
 		})
 	}
 }
@@ -280,5 +280,5 @@ func TestUnpackDiskFull(t *testing.T) {
 			t.Errorf("error %v lacks %q", err, w)
 		}
 	}
-	checkDirHolds(t, dir, "ds.tar.gz")
+	fetchtest.DirHolds(t, dir, "ds.tar.gz")
 }

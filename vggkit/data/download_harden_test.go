@@ -65,8 +65,8 @@ func TestDownloadSTL10RefusesLinkOutside(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, w)
 		}
 	}
-	checkCacheHolds(t, cache, "stl10_binary.tar.gz")
-	checkCacheHolds(t, top, "c1", "outside.bin")
+	fetchtest.DirHolds(t, cache, "stl10_binary.tar.gz")
+	fetchtest.DirHolds(t, top, "c1", "outside.bin")
 	if _, ok := FindSTL10(cache); ok {
 		t.Error("FindSTL10 finds STL-10 after the refused extraction")
 	}
@@ -90,7 +90,7 @@ func TestDownloadSTL10CorruptArchive(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %v\nwant %q", err, want)
 	}
-	checkCacheHolds(t, cache, "stl10_binary.tar.gz")
+	fetchtest.DirHolds(t, cache, "stl10_binary.tar.gz")
 }
 
 // A full disk during the download (the part file is a symlink to Linux's /dev/full,

@@ -49,7 +49,7 @@ func TestDownloadCIFAR10(t *testing.T) {
 	if err != nil || s.Len() != 3 {
 		t.Fatalf("load after download: %v", err)
 	}
-	checkCacheHolds(t, cache, "cifar-10-batches-bin", "cifar-10-binary.tar.gz")
+	fetchtest.DirHolds(t, cache, "cifar-10-batches-bin", "cifar-10-binary.tar.gz")
 	if _, err := Download(context.Background(), "cifar10", cache, nil); err != nil || srv.requests != 1 {
 		t.Errorf("second download: %v, %d requests; want none", err, srv.requests)
 	}

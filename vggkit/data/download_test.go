@@ -66,24 +66,6 @@ func serveArchive(t *testing.T, data []byte) *archiveServer {
 	return s
 }
 
-// checkCacheHolds fails if cacheDir has anything but the listed names.
-func checkCacheHolds(t *testing.T, cacheDir string, want ...string) {
-	t.Helper()
-	ents, err := os.ReadDir(cacheDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, e := range ents {
-		got = append(got, e.Name())
-	}
-	sort.Strings(got)
-	sort.Strings(want)
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("%s holds %v, want %v", cacheDir, got, want)
-	}
-}
-
 func TestDownloadSTL10Full(t *testing.T) {
 	f := newFakeSTL10(t, 20, 10, 4)
 	data := fetchtest.TarGz(t, stl10Entries(f))
@@ -99,7 +81,7 @@ func TestDownloadSTL10Full(t *testing.T) {
 	if want := filepath.Join(cache, "stl10_binary"); dir != want {
 		t.Errorf("dir %s, want %s", dir, want)
 	}
-	checkCacheHolds(t, cache, "stl10_binary", "stl10_binary.tar.gz")
+	fetchtest.DirHolds(t, cache, "stl10_binary", "stl10_binary.tar.gz")
 	got, err := os.ReadFile(filepath.Join(cache, "stl10_binary.tar.gz"))
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("archive differs from the served one (err %v)", err)
@@ -148,7 +130,7 @@ func TestDownloadSTL10MD5Mismatch(t *testing.T) {
 	}
 	// Nothing extracted, no temporary folder; the bad archive is moved aside so
 	// the next run downloads afresh.
-	checkCacheHolds(t, cache, "stl10_binary.tar.gz.bad")
+	fetchtest.DirHolds(t, cache, "stl10_binary.tar.gz.bad")
 }
 
 func TestDownloadSTL10Offline(t *testing.T) {
@@ -166,7 +148,7 @@ func TestDownloadSTL10Offline(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), wantTail) {
 		t.Errorf("error %q\nwant %q<cause>%q", err, want, wantTail)
 	}
-	checkCacheHolds(t, cache)
+	fetchtest.DirHolds(t, cache)
 }
 
 // An archive without the STL-10 files is named as such, and leaves only itself.
@@ -179,7 +161,7 @@ func TestDownloadSTL10ArchiveLacksFiles(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not hold the STL-10 files (train_X.bin") {
 		t.Errorf("error %v, want 'does not hold the STL-10 files'", err)
 	}
-	checkCacheHolds(t, cache, "stl10_binary.tar.gz")
+	fetchtest.DirHolds(t, cache, "stl10_binary.tar.gz")
 }
 
 // An archive put in the cache by hand is used without any network.

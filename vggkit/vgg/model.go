@@ -137,7 +137,7 @@ func Augment(scope *model.Scope, x *Node) *Node {
 	dims := x.Shape().Dimensions
 	b, h, w := dims[0], dims[1], dims[2]
 	pad := max(1, h/8)
-	xp := padZeros(x, pad)
+	xp := PadZeros(x, pad)
 	// Per-image offsets in [0, 2*pad]: gather rows oy+i and columns ox+j of the padded image.
 	offsets := ConvertDType(scope.RandomIntN(g, int32(2*pad+1), shapes.Make(dtypes.Int32, b, 2)), dtypes.Int32)
 	oy := Reshape(Slice(offsets, AxisRange(), AxisRange(0, 1)), b, 1, 1, 1)
@@ -151,9 +151,9 @@ func Augment(scope *model.Scope, x *Node) *Node {
 	return Where(BroadcastToDims(flip, dims...), Reverse(x, 2), x)
 }
 
-// padZeros pads the two spatial axes with zeros by concatenation (graph.Pad has no
-// gradient on the pure-Go backend).
-func padZeros(x *Node, p int) *Node {
+// PadZeros pads the two spatial axes with p zeros on each side, by concatenation
+// (graph.Pad has no gradient on the pure-Go backend).
+func PadZeros(x *Node, p int) *Node {
 	g := x.Graph()
 	d := x.Shape().Dimensions
 	rows := Zeros(g, shapes.Make(x.DType(), d[0], p, d[2], d[3]))

@@ -5,6 +5,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"os"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,4 +61,22 @@ func Tar(t testing.TB, entries []Entry) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// DirHolds fails the test if dir holds anything but the names listed.
+func DirHolds(t testing.TB, dir string, want ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("%s holds %v, want %v", dir, got, want)
+	}
 }

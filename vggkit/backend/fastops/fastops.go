@@ -10,7 +10,6 @@
 package fastops
 
 import (
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
@@ -103,7 +102,7 @@ func NativeAt(form Conv, h, w int) bool {
 func Im2ColMatrix(x *Node) *Node {
 	d := x.Shape().Dimensions
 	b, h, w, c := d[0], d[1], d[2], d[3]
-	xp := padZeros(x, 1)
+	xp := vgg.PadZeros(x, 1)
 	patches := make([]*Node, 0, 9)
 	for dy := range 3 {
 		for dx := range 3 {
@@ -111,17 +110,6 @@ func Im2ColMatrix(x *Node) *Node {
 		}
 	}
 	return Reshape(Concatenate(patches, 3), b*h*w, 9*c)
-}
-
-// padZeros pads the two spatial axes with zeros by concatenation (graph.Pad has no
-// gradient on the pure-Go backend).
-func padZeros(x *Node, p int) *Node {
-	g := x.Graph()
-	d := x.Shape().Dimensions
-	rows := Zeros(g, shapes.Make(x.DType(), d[0], p, d[2], d[3]))
-	x = Concatenate([]*Node{rows, x, rows}, 1)
-	cols := Zeros(g, shapes.Make(x.DType(), d[0], d[1]+2*p, p, d[3]))
-	return Concatenate([]*Node{cols, x, cols}, 2)
 }
 
 // MaxPool2x2 is a 2x2, stride-2 max-pool written as reshape + max: identical to
