@@ -18,9 +18,6 @@ func (l *Learner) Hooks() []Hook {
 // ErrDiverged is returned (wrapped) when the loss becomes NaN or Inf, or explodes.
 var ErrDiverged = errors.New("training diverged")
 
-// ErrNaN is the old name of ErrDiverged.
-var ErrNaN = ErrDiverged
-
 // guardHook stops training at a non-finite loss, or one ten times above the larger of
 // chance level (ln classes) and the first loss this Fit saw: such a step's weights came
 // from a diverging update, and the checkpoint hook never promotes them.

@@ -2,6 +2,7 @@ package training
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,7 +92,7 @@ func Resume(b *backend.Choice, cfg config.Config, dir string) (*Learner, error) 
 }
 
 // ErrConfigChanged is returned (wrapped) when a resume asks for another configuration.
-var ErrConfigChanged = fmt.Errorf("configuration changed")
+var ErrConfigChanged = errors.New("configuration changed")
 
 func (l *Learner) restore(path string, meta *Meta) error {
 	var err error
