@@ -339,11 +339,7 @@ func TestPredictMatchesTheTestSplit(t *testing.T) {
 func TestCorruptCheckpointRefused(t *testing.T) {
 	t.Setenv("GOMLX_BACKEND", "go")
 	dir := t.TempDir()
-	ckpt := filepath.Join(dir, "ckpt")
-	if code, out, errOut := runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-arch", "vgg11", "-width", "0.0625",
-		"-size", "32", "-epochs", "1", "-batch", "8", "-ckpt", ckpt, "-out", filepath.Join(dir, "r"), "-eval-every", "-1"); code != 0 {
-		t.Fatalf("train: exit %d\n%s\n%s", code, out, errOut)
-	}
+	ckpt := trainTiny(t, dir)
 	file := filepath.Join(ckpt, "checkpoint.vggkit")
 	good, _ := os.ReadFile(file)
 	for name, at := range map[string]int{"weight": len(good) - 11, "header": strings.Index(string(good), "leaky_slope") + 3} {
@@ -407,6 +403,18 @@ func tempFiles(dir string) []string {
 	a, _ := filepath.Glob(filepath.Join(dir, ".checkpoint-*.tmp"))
 	b, _ := filepath.Glob(filepath.Join(dir, "*", ".checkpoint-*.tmp"))
 	return append(a, b...)
+}
+
+// trainTiny trains the smallest VGG for one epoch on 20 Shapes10 images and returns its
+// checkpoint folder, dir/ckpt.
+func trainTiny(t *testing.T, dir string) string {
+	t.Helper()
+	ckpt := filepath.Join(dir, "ckpt")
+	if code, out, errOut := runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-arch", "vgg11", "-width", "0.0625",
+		"-size", "32", "-epochs", "1", "-batch", "8", "-ckpt", ckpt, "-out", filepath.Join(dir, "r"), "-eval-every", "-1"); code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, errOut)
+	}
+	return ckpt
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
@@ -506,11 +514,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	t.Setenv("GOMLX_BACKEND", "go")
 	dir := t.TempDir()
-	ckpt := filepath.Join(dir, "ckpt")
-	if code, out, errOut := runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-arch", "vgg11", "-width", "0.0625",
-		"-size", "32", "-epochs", "1", "-batch", "8", "-ckpt", ckpt, "-out", filepath.Join(dir, "r"), "-eval-every", "-1"); code != 0 {
-		t.Fatalf("train: exit %d\n%s\n%s", code, out, errOut)
-	}
+	ckpt := trainTiny(t, dir)
 	// Data folders with a folder, a FIFO or a corrupt gzip where a file belongs.
 	stl := filepath.Join(dir, "stl", "stl10_binary")
 	os.MkdirAll(filepath.Join(stl, "train_X.bin"), 0o755)
