@@ -168,9 +168,10 @@ func maxWeightDiff(t *testing.T, a, b *Learner) float64 {
 	return d
 }
 
-// A resume that changes the model, the data or the optimiser is refused, naming the fields.
-func TestResumeRefusesAnotherConfiguration(t *testing.T) {
-	b := goChoice(t)
+// trainedOneEpoch trains the tiny model for one epoch on 20 Shapes10 images into a new
+// run folder and returns its config and the folder.
+func trainedOneEpoch(t *testing.T, b *backend.Choice) (config.Config, string) {
+	t.Helper()
 	trainSet := shapesSet(t, "train", 2)
 	dir := t.TempDir()
 	cfg := tinyConfig(tinyModel(), tinyOptions())
@@ -178,6 +179,13 @@ func TestResumeRefusesAnotherConfiguration(t *testing.T) {
 	if err := newIn(t, b, cfg, dir, trainSet.Classes).Fit(context.Background(), trainSet, nil); err != nil {
 		t.Fatal(err)
 	}
+	return cfg, dir
+}
+
+// A resume that changes the model, the data or the optimiser is refused, naming the fields.
+func TestResumeRefusesAnotherConfiguration(t *testing.T) {
+	b := goChoice(t)
+	cfg, dir := trainedOneEpoch(t, b)
 	for field, mutate := range map[string]func(*config.Config){
 		"model.activation": func(c *config.Config) { c.Model.Activation = "relu" },
 		"model.width":      func(c *config.Config) { c.Model.Width = 0.125 },
@@ -196,13 +204,7 @@ func TestResumeRefusesAnotherConfiguration(t *testing.T) {
 // Corrupt checkpoints give an error naming the file (and the variable), never a model.
 func TestCheckpointBadFiles(t *testing.T) {
 	b := goChoice(t)
-	trainSet := shapesSet(t, "train", 2)
-	dir := t.TempDir()
-	cfg := tinyConfig(tinyModel(), tinyOptions())
-	cfg.Train.Epochs = 1
-	if err := newIn(t, b, cfg, dir, trainSet.Classes).Fit(context.Background(), trainSet, nil); err != nil {
-		t.Fatal(err)
-	}
+	_, dir := trainedOneEpoch(t, b)
 	file := filepath.Join(dir, checkpoint.File)
 	good, err := os.ReadFile(file)
 	if err != nil {
