@@ -359,29 +359,42 @@ func TestKilledDuringSaveResumes(t *testing.T) {
 	if os.Getenv("VGGKIT_TEST_MAIN") != "" {
 		t.Skip("the child")
 	}
-	dir := t.TempDir()
-	ckpt := filepath.Join(dir, "ckpt")
-	args := []string{"train", "-dataset", "shapes10", "-per-class", "8", "-arch", "vgg11", "-width", "1", "-size", "32",
-		"-epochs", "2", "-batch", "4", "-ckpt", ckpt, "-out", filepath.Join(dir, "r"), "-eval-every", "-1", "-ckpt-minutes", "1e-9"}
-	var killedAt int64
-	for try := 0; try < 5 && killedAt == 0; try++ {
+	var dir, ckpt string
+	var args []string
+	killed := false
+	for try := 0; try < 5 && !killed; try++ {
+		// A fresh folder for each try: a run that finished before it was caught would make
+		// the next try resume with nothing to do.
+		dir = t.TempDir()
+		ckpt = filepath.Join(dir, "ckpt")
+		args = []string{"train", "-dataset", "shapes10", "-per-class", "8", "-arch", "vgg11", "-width", "1", "-size", "32",
+			"-epochs", "2", "-batch", "4", "-ckpt", ckpt, "-out", filepath.Join(dir, "r"), "-eval-every", "-1", "-ckpt-minutes", "1e-9"}
+		var stderr bytes.Buffer
 		cmd := exec.Command(os.Args[0], "-test.run=^TestMain$")
 		cmd.Env = append(os.Environ(), "VGGKIT_TEST_MAIN="+strings.Join(args, "\x1f"), "GOMLX_BACKEND=go")
+		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(2 * time.Minute)
-		for time.Now().Before(deadline) && killedAt == 0 {
-			tmps := tempFiles(ckpt)
-			if len(tmps) > 0 && fileExists(filepath.Join(ckpt, "checkpoint.vggkit")) {
-				cmd.Process.Signal(syscall.SIGKILL)
-				killedAt = 1
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+	poll:
+		for {
+			select {
+			case err := <-exited:
+				t.Logf("try %d: the run ended (%v) before a save was caught; stderr:\n%s", try+1, err, stderr.String())
+				break poll
+			case <-time.After(time.Millisecond):
 			}
-			time.Sleep(time.Millisecond)
+			if len(tempFiles(ckpt)) > 0 && fileExists(filepath.Join(ckpt, "checkpoint.vggkit")) {
+				cmd.Process.Signal(syscall.SIGKILL)
+				<-exited
+				killed = true
+				break poll
+			}
 		}
-		cmd.Wait()
 	}
-	if killedAt == 0 {
+	if !killed {
 		t.Fatal("never caught a save in progress")
 	}
 	if tmps := tempFiles(ckpt); len(tmps) == 0 {

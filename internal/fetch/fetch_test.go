@@ -91,6 +91,15 @@ func serveArchive(t *testing.T, data []byte, honourRange bool, cutAt int) *archi
 	return s
 }
 
+// sentBytes is what the handlers wrote in all. It closes the server first: Close waits
+// for the handlers, and a client can have the whole body before its handler has counted it.
+func (s *archiveServer) sentBytes() int64 {
+	s.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent
+}
+
 type countingWriter struct {
 	http.ResponseWriter
 	n int64
@@ -177,8 +186,8 @@ func TestVerifiedResumesWithRange(t *testing.T) {
 	if want := fmt.Sprintf("bytes=%d-", k); len(srv.ranges) != 1 || srv.ranges[0] != want {
 		t.Errorf("Range headers %q, want one %q", srv.ranges, want)
 	}
-	if want := int64(len(data) - k); srv.sent != want {
-		t.Errorf("server sent %d bytes, want %d (the rest only)", srv.sent, want)
+	if want, sent := int64(len(data)-k), srv.sentBytes(); sent != want {
+		t.Errorf("server sent %d bytes, want %d (the rest only)", sent, want)
 	}
 	got, _ := os.ReadFile(filepath.Join(dir, "ds.tar.gz"))
 	if !bytes.Equal(got, data) {
