@@ -23,6 +23,10 @@ scripts/go-xla-patch.sh
 GOEXPERIMENT=simd go vet ./...
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 [ -z "$unformatted" ] || { echo "gofmt: these files need formatting (gofmt -w):"; echo "$unformatted"; exit 1; }
+# The reference Python (PyTorch, torchvision, safetensors, onnxruntime) that the weights,
+# logits and export tests compare against; under VGGKIT_REQUIRE_REFS they fail without it.
+VGGKIT_REFS_PYTHON=$(scripts/refs.sh)
+export VGGKIT_REFS_PYTHON VGGKIT_REQUIRE_REFS=1
 GOEXPERIMENT=simd go test -count=1 ./...
 scripts/fuzz.sh
 GOEXPERIMENT=simd go run ./cmd/vggkit doctor -install cpu

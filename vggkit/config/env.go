@@ -22,6 +22,13 @@ type Environment struct {
 	CUDAChecks string // GOPJRT_CUDA_CHECKS: go-xla's check of the CUDA install ("": vggkit turns it off, see backend).
 	Fast       bool   // VGGKIT_FAST: notebooks run a short version (CI).
 
+	// VGGKIT_REFS_PYTHON: a python with PyTorch, torchvision, safetensors and onnxruntime,
+	// which tests use to write reference models and check exports (scripts/refs.sh makes one
+	// at .build/refs/bin/python; "": tests that need it are skipped). VGGKIT_REQUIRE_REFS
+	// (not ""): such tests fail instead of skipping (CI).
+	RefsPython  string
+	RequireRefs bool
+
 	// VGGKIT_MAX_IMAGE_PIXELS: the most pixels (width x height) an image may declare before
 	// it is decoded, and an image of the IDX (MNIST-family) files may have; "" = 50 million
 	// (DefaultMaxImagePixels). Read with MaxImagePixels, which checks it.
@@ -30,15 +37,17 @@ type Environment struct {
 
 // The names of the variables, for messages.
 const (
-	EnvCache      = "VGGKIT_CACHE"
-	EnvBackend    = "GOMLX_BACKEND"
-	EnvConv       = "VGGKIT_CONV"
-	EnvOneDNN     = "VGGKIT_ONEDNN"
-	EnvCPUKernels = "VGGKIT_CPUKERNELS"
-	EnvPython     = "VGGKIT_PYTHON"
-	EnvFast       = "VGGKIT_FAST"
-	EnvCUDAChecks = "GOPJRT_CUDA_CHECKS"
-	EnvMaxPixels  = "VGGKIT_MAX_IMAGE_PIXELS"
+	EnvCache       = "VGGKIT_CACHE"
+	EnvBackend     = "GOMLX_BACKEND"
+	EnvConv        = "VGGKIT_CONV"
+	EnvOneDNN      = "VGGKIT_ONEDNN"
+	EnvCPUKernels  = "VGGKIT_CPUKERNELS"
+	EnvPython      = "VGGKIT_PYTHON"
+	EnvFast        = "VGGKIT_FAST"
+	EnvCUDAChecks  = "GOPJRT_CUDA_CHECKS"
+	EnvMaxPixels   = "VGGKIT_MAX_IMAGE_PIXELS"
+	EnvRefsPython  = "VGGKIT_REFS_PYTHON"
+	EnvRequireRefs = "VGGKIT_REQUIRE_REFS"
 )
 
 // DefaultMaxImagePixels is the pixel limit without VGGKIT_MAX_IMAGE_PIXELS: 50 megapixels,
@@ -49,16 +58,18 @@ const DefaultMaxImagePixels = 50_000_000
 // Env reads the environment.
 func Env() Environment {
 	e := Environment{
-		Cache:      os.Getenv(EnvCache),
-		Backend:    os.Getenv(EnvBackend),
-		Conv:       os.Getenv(EnvConv),
-		OneDNN:     os.Getenv(EnvOneDNN) != "0",
-		CPUKernels: os.Getenv(EnvCPUKernels) != "0",
-		Python:     os.Getenv(EnvPython),
-		CUDAHome:   os.Getenv("CUDA_HOME"),
-		XLAFlags:   os.Getenv("XLA_FLAGS"),
-		CUDAChecks: os.Getenv(EnvCUDAChecks),
-		Fast:       os.Getenv(EnvFast) != "",
+		Cache:       os.Getenv(EnvCache),
+		Backend:     os.Getenv(EnvBackend),
+		Conv:        os.Getenv(EnvConv),
+		OneDNN:      os.Getenv(EnvOneDNN) != "0",
+		CPUKernels:  os.Getenv(EnvCPUKernels) != "0",
+		Python:      os.Getenv(EnvPython),
+		CUDAHome:    os.Getenv("CUDA_HOME"),
+		XLAFlags:    os.Getenv("XLA_FLAGS"),
+		CUDAChecks:  os.Getenv(EnvCUDAChecks),
+		Fast:        os.Getenv(EnvFast) != "",
+		RefsPython:  os.Getenv(EnvRefsPython),
+		RequireRefs: os.Getenv(EnvRequireRefs) != "",
 
 		MaxImagePixelsVar: os.Getenv(EnvMaxPixels),
 	}
