@@ -145,11 +145,25 @@ func (r *Run) Describe() string {
 	s += fmt.Sprintf("model:   %s, %d classes, augmentation %s\n", r.Config.Model.Name(), r.Config.Model.Classes, r.Config.Model.Augment)
 	s += fmt.Sprintf("train:   %s lr %g (%s), batch %d, %d epochs, seed %d\n", t.Optimizer, t.LearningRate,
 		t.Schedule, t.BatchSize, t.Epochs, t.Seed)
+	if t.Weights != "" {
+		s += fmt.Sprintf("weights: %s; %s, then the trunk at %g x lr; normalised with mean %v std %v\n", t.Weights,
+			freezeText(t), t.TrunkLR, r.Config.Model.Mean, r.Config.Model.Std)
+	}
 	s += fmt.Sprintf("compute: %s\n", l.Backend)
 	if r.Dir != "" {
 		s += fmt.Sprintf("run:     %s (step %d)\n", r.Dir, l.Step())
 	}
 	return s
+}
+
+func freezeText(t config.Train) string {
+	switch {
+	case t.FreezeEpochs < 0:
+		return "never frozen"
+	case t.FreezeSteps > 0:
+		return fmt.Sprintf("trunk frozen for %d steps", t.FreezeSteps)
+	}
+	return fmt.Sprintf("trunk frozen for %d epoch(s)", t.FreezeEpochs)
 }
 
 // LoadData loads the train and test splits. Every set's Name says which dataset it is.

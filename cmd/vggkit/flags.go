@@ -49,6 +49,20 @@ func bindTrain(fs *flag.FlagSet, c *config.Config) {
 	fs.Float64Var(&t.CheckpointMinutes, "ckpt-minutes", t.CheckpointMinutes, "also checkpoint every N minutes (-1: at epoch ends only)")
 	fs.IntVar(&t.EvalEvery, "eval-every", t.EvalEvery, "test accuracy every N epochs (0: every epoch; -1: never)")
 	fs.BoolVar(&t.DataParallel, "data-parallel", t.DataParallel, "split each batch over all local GPUs (XLA partitioning); the batch must be a multiple of their number")
+	// Their defaults depend on -weights: 0 stands for them.
+	t.FreezeEpochs, t.FreezeSteps, t.TrunkLR = 0, 0, 0
+	fs.StringVar(&t.Weights, "weights", t.Weights, "start from pretrained weights: vgg11..vgg19 or vgg11_bn..vgg19_bn (torchvision's ImageNet weights, see 'vggkit download'), a .pth or .safetensors file, or a vggkit checkpoint folder; ImageNet weights bring ImageNet's normalisation")
+	fs.IntVar(&t.FreezeEpochs, "freeze-epochs", t.FreezeEpochs, "with -weights: train only the new head for the first N epochs (0: 1; -1: never frozen)")
+	fs.IntVar(&t.FreezeSteps, "freeze-steps", t.FreezeSteps, "with -weights: freeze for N steps instead of -freeze-epochs")
+	fs.Float64Var(&t.TrunkLR, "trunk-lr", t.TrunkLR, "the trunk's learning rate as a fraction of -lr once unfrozen (0: 0.1 with -weights, else 1)")
+}
+
+// weightsDefaults lets the config pick the normalisation the weights were trained with:
+// the flags start from a resolved config, which holds the tutorial's 0.5 (no flag sets them).
+func weightsDefaults(c *config.Config) {
+	if config.ImageNetWeights(c.Train.Weights) {
+		c.Model.Mean, c.Model.Std = nil, nil
+	}
 }
 
 // validate turns a bad value into a command-line error (exit 2), before any work: the

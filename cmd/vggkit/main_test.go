@@ -652,3 +652,41 @@ func pngBomb(w, h uint32) []byte {
 	b := chunk([]byte("\x89PNG\r\n\x1a\n"), "IHDR", ihdr)
 	return chunk(chunk(b, "IDAT", idat), "IEND", nil)
 }
+
+// train -weights starts from a vggkit checkpoint (another task: 5 of its classes from a
+// folder dataset) with the trunk frozen for the first epoch; the run says so.
+func TestTrainFromWeights(t *testing.T) {
+	dir := t.TempDir()
+	src := trainTiny(t, dir)
+	folder := filepath.Join(dir, "five")
+	for c := range 5 {
+		sub := filepath.Join(folder, fmt.Sprintf("class%d", c))
+		os.MkdirAll(sub, 0o755)
+		for i := range 4 {
+			img := image.NewRGBA(image.Rect(0, 0, 32, 32))
+			for p := range img.Pix {
+				img.Pix[p] = uint8(40*c + 7*i + p%13)
+			}
+			f, err := os.Create(filepath.Join(sub, fmt.Sprintf("%d.png", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			png.Encode(f, img)
+			f.Close()
+		}
+	}
+	code, out, errOut := runCLI(t, "train", "-dataset", "folder:"+folder, "-image-size", "32", "-test-fraction", "0.25",
+		"-arch", "vgg11", "-width", "0.0625", "-size", "32", "-epochs", "2", "-batch", "5", "-weights", src,
+		"-ckpt", filepath.Join(dir, "ft"), "-out", filepath.Join(dir, "ftr"), "-eval-every", "-1")
+	if code != 0 {
+		t.Fatalf("train -weights: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "weights: "+src+"; trunk frozen for 1 epoch(s), then the trunk at 0.1 x lr") {
+		t.Errorf("the run does not describe the fine-tuning:\n%s", out)
+	}
+	code, _, errOut = runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-arch", "vgg13", "-width", "0.0625",
+		"-size", "32", "-epochs", "1", "-batch", "8", "-weights", src, "-ckpt", filepath.Join(dir, "bad"), "-out", filepath.Join(dir, "badr"))
+	if code != 1 || !strings.Contains(errOut, "model.arch: \"vgg11\" -> \"vgg13\"") {
+		t.Errorf("weights of another trunk: exit %d, want 1 naming model.arch\n%s", code, errOut)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -75,6 +77,16 @@ type Train struct {
 	CheckpointMinutes float64 `json:"checkpoint_minutes"` // also save every N minutes (0: 10; negative: at epoch ends only).
 	EvalEvery         int     `json:"eval_every"`         // test accuracy every N epochs (0: every epoch; negative: never).
 	DataParallel      bool    `json:"data_parallel"`      // split each batch over all local devices (GPUs).
+
+	// Fine-tuning. Weights is where the initial weights come from: "" (random, He
+	// initialisation), a torchvision variant ("vgg16", "vgg16_bn", ...: its file in the cache,
+	// see `vggkit download`), a torchvision .pth or a safetensors file (torchvision's or timm's
+	// names), or a vggkit checkpoint (a run folder or its checkpoint file). The trunk's
+	// weights are loaded; the head too when it has the same shape, else it starts fresh.
+	Weights      string  `json:"weights"`
+	FreezeEpochs int     `json:"freeze_epochs"` // with Weights: train only the head for the first N epochs, batch-norm statistics kept (0: 1; negative: never).
+	FreezeSteps  int     `json:"freeze_steps"`  // with Weights: freeze for this many steps instead of FreezeEpochs (0: use FreezeEpochs).
+	TrunkLR      float64 `json:"trunk_lr"`      // the trunk's learning rate as a fraction of the head's once unfrozen (0: 0.1 with Weights, else 1).
 }
 
 // Names of the choices, as the fields above accept them.
@@ -99,6 +111,10 @@ var Archs = []string{"vgg11", "vgg13", "vgg16", "vgg19"}
 //   - random crop + flip, which STL-10's 500 images per class need;
 //   - 30 epochs, test accuracy after every epoch over the whole test split.
 func (c Config) Resolve() Config {
+	if c.Model.Mean == nil && c.Model.Std == nil && ImageNetWeights(c.Train.Weights) {
+		// Preprocessing follows the weights: torchvision's were trained on ImageNet so.
+		c.Model.Mean, c.Model.Std = ImageNetMean, ImageNetStd
+	}
 	c.Data = c.Data.Resolve()
 	c.Model = c.Model.Resolve()
 	c.Train = c.Train.Resolve()
@@ -131,8 +147,20 @@ func (m Model) Resolve() Model {
 	return m
 }
 
+// ImageNetMean and ImageNetStd are the normalisation torchvision's pretrained weights
+// expect (of x/255, R, G, B).
+var (
+	ImageNetMean = []float64{0.485, 0.456, 0.406}
+	ImageNetStd  = []float64{0.229, 0.224, 0.225}
+)
+
 // Resolve fills the training defaults.
 func (t Train) Resolve() Train {
+	if t.Weights != "" {
+		t.FreezeEpochs = orI(t.FreezeEpochs, 1)
+		t.TrunkLR = orF(t.TrunkLR, 0.1)
+	}
+	t.TrunkLR = orF(t.TrunkLR, 1)
 	t.Optimizer = or(t.Optimizer, "adam")
 	t.LearningRate = orF(t.LearningRate, 1e-4)
 	t.Momentum = orF(t.Momentum, 0.9)
@@ -142,6 +170,19 @@ func (t Train) Resolve() Train {
 	t.LogEvery = orI(t.LogEvery, 100)
 	t.CheckpointMinutes = orF(t.CheckpointMinutes, 10)
 	return t
+}
+
+// ImageNetWeights tells whether Train.Weights names ImageNet weights (torchvision's or
+// timm's: a variant name or a .pth/.safetensors file) rather than a vggkit checkpoint.
+func ImageNetWeights(w string) bool {
+	if w == "" {
+		return false
+	}
+	if st, err := os.Stat(w); err == nil && st.IsDir() {
+		return false // a run folder
+	}
+	ext := strings.ToLower(filepath.Ext(w))
+	return ext == ".pth" || ext == ".pt" || ext == ".safetensors" || !strings.ContainsAny(w, `/\.`)
 }
 
 // Default is the zero Config resolved: the tutorial's model on STL-10 (or Shapes10).
@@ -255,6 +296,10 @@ func (t Train) Validate() error {
 		return fmt.Errorf("epochs %d: need 1 or more", t.Epochs)
 	case t.BatchSize < 1 || t.BatchSize > 1<<16:
 		return fmt.Errorf("batch size %d out of range [1, 65536]", t.BatchSize)
+	case !(t.TrunkLR > 0 && t.TrunkLR <= 10):
+		return fmt.Errorf("trunk lr %g out of range (0, 10]: a fraction of the head's learning rate", t.TrunkLR)
+	case t.FreezeSteps < 0:
+		return fmt.Errorf("freeze steps %d: need 0 or more", t.FreezeSteps)
 	case !finite(t.CheckpointMinutes):
 		return fmt.Errorf("checkpoint minutes %g: need a number", t.CheckpointMinutes)
 	}

@@ -6,12 +6,9 @@ import (
 	"os"
 
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
-	"github.com/gomlx/gomlx/ml/train/loss"
-	"github.com/gomlx/gomlx/ml/train/metric"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/config"
@@ -31,19 +28,32 @@ type Learner struct {
 	Out            io.Writer // progress and log lines (default os.Stdout; io.Discard to silence).
 	NoProgressLine bool      // keep the loss and epoch lines, drop the progress line (a live view shows it).
 
-	store    *model.Store
-	ops      vgg.Ops // the backend's forms of convolution, bias and pooling
-	trainer  *train.Trainer
-	predict  *model.Exec
-	feats    map[int]*model.Exec // per layer, for FeatureMaps
-	parallel *dataParallel       // set by Fit with Train.DataParallel
-	lr       float64             // the learning rate last set in the store
-	bar      *progress           // the progress line while Fit runs
+	store   *model.Store
+	ops     vgg.Ops // the backend's forms of convolution, bias and pooling
+	trainer *train.Trainer
+	// Fine-tuning (finetune.go): the trunk is frozen until step freezeSteps, trained by headTrainer.
+	headTrainer *train.Trainer
+	freezeSteps int64
+	predict     *model.Exec
+	feats       map[int]*model.Exec // per layer, for FeatureMaps
+	parallel    *dataParallel       // set by Fit with Train.DataParallel
+	lr          float64             // the learning rate last set in the store
+	bar         *progress           // the progress line while Fit runs
 }
 
-// New builds a learner with fresh weights for the given classes. cfg is resolved and
-// validated; cfg.Model.Classes, when set, must equal len(classes).
+// New builds a learner for the given classes with fresh weights, or with the pretrained
+// ones cfg.Train.Weights names (and a new head when the classes differ). cfg is resolved
+// and validated; cfg.Model.Classes, when set, must equal len(classes).
 func New(b *backend.Choice, cfg config.Config, classes []string) (*Learner, error) {
+	l, err := freshLearner(b, cfg, classes)
+	if err == nil && l.Config.Train.Weights != "" {
+		err = l.loadWeights(l.Config.Train.Weights)
+	}
+	return l, err
+}
+
+// freshLearner builds a learner with fresh weights (Load and Resume then restore a checkpoint).
+func freshLearner(b *backend.Choice, cfg config.Config, classes []string) (*Learner, error) {
 	cfg = cfg.Resolve()
 	if cfg.Model.Classes != 0 && cfg.Model.Classes != len(classes) {
 		return nil, fmt.Errorf("model has %d classes, dataset %d", cfg.Model.Classes, len(classes))
@@ -60,8 +70,7 @@ func New(b *backend.Choice, cfg config.Config, classes []string) (*Learner, erro
 	if err := l.store.SetRNGStateFromSeed(int64(cfg.Train.Seed)); err != nil {
 		return nil, err
 	}
-	l.trainer = train.NewTrainer(b.Backend, l.store, l.trainModelFn, loss.SparseCategoricalCrossEntropyLogits,
-		newOptimizer(cfg.Train), []metric.Interface{metric.NewSparseCategoricalAccuracy("Accuracy", "acc")}, nil)
+	l.trainer = l.newTrainer(false)
 	l.setLearningRate(cfg.Train.LearningRate)
 	return l, nil
 }
@@ -78,13 +87,6 @@ func (l *Learner) NumParams() int64 {
 		}
 	}
 	return n
-}
-
-// trainModelFn is the model as the trainer calls it; the learning rate is set from the
-// host (setLearningRate), so the graph holds no schedule.
-func (l *Learner) trainModelFn(scope *model.Scope, images *graph.Node) *graph.Node {
-	logits, _ := vgg.Build(scope.In("model"), l.Config.Model, l.ops, images)
-	return logits
 }
 
 // setLearningRate stores the rate the optimizer reads at the next step (only when it changed).

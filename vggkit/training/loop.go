@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/train"
 	"github.com/vggkit/vggkit/vggkit/checkpoint"
 	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/loader"
@@ -138,6 +139,7 @@ func (l *Learner) start(train, test *data.Set) (*State, *loader.Loader, error) {
 	}
 	l.Images = [3]int{train.H, train.W, train.C}
 	s.TotalSteps = int64(s.Epochs * s.StepsPerEpoch)
+	l.freezeSteps = l.FreezeSteps(s.StepsPerEpoch)
 	if s.Step >= s.TotalSteps && l.History.Current == nil {
 		fmt.Fprintf(l.Out, "already trained %d steps (%d epochs): nothing to do\n", s.Step, s.Epochs)
 		return nil, nil, nil
@@ -191,7 +193,11 @@ func (s *State) beginEpoch(l *Learner, epoch int) {
 		s.Sums = &EpochSums{Epoch: epoch}
 	}
 	l.History.Current = s.Sums
-	_ = l.trainer.ResetTrainMetrics()
+	for _, t := range []*train.Trainer{l.trainer, l.headTrainer} {
+		if t != nil {
+			_ = t.ResetTrainMetrics()
+		}
+	}
 }
 
 func (s *State) endEpoch(l *Learner) Epoch {

@@ -54,7 +54,7 @@ func Load(b *backend.Choice, path string) (*Learner, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := New(b, meta.Config, meta.Classes)
+	l, err := freshLearner(b, meta.Config, meta.Classes)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
@@ -78,7 +78,7 @@ func Resume(b *backend.Choice, cfg config.Config, dir string) (*Learner, error) 
 			"train in another folder, or go back to the checkpoint's settings (a resume may change only %s)",
 			ErrConfigChanged, dir, strings.Join(diff, "; "), strings.Join(config.Resumable, ", "))
 	}
-	l, err := New(b, cfg, meta.Classes)
+	l, err := freshLearner(b, cfg, meta.Classes)
 	if err != nil {
 		return nil, err
 	}

@@ -107,7 +107,7 @@ func (l *Learner) trainStep(imgs, labels *tensors.Tensor) ([]*tensors.Tensor, er
 		}
 	}
 	if l.parallel == nil {
-		return l.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{imgs}, Labels: []*tensors.Tensor{labels}})
+		return l.activeTrainer().TrainStep(train.Batch{Inputs: []*tensors.Tensor{imgs}, Labels: []*tensors.Tensor{labels}})
 	}
 	di, err := dtensor.ShardTensor(l.parallel.spec, imgs)
 	if err != nil {
@@ -124,6 +124,6 @@ func (l *Learner) trainStep(imgs, labels *tensors.Tensor) ([]*tensors.Tensor, er
 	if err := l.store.InitializeVariables(l.Backend.Backend, nil); err != nil {
 		return nil, err
 	}
-	return l.trainer.DistributedTrainStep(distributed.AutoSharding, l.parallel.devices,
+	return l.activeTrainer().DistributedTrainStep(distributed.AutoSharding, l.parallel.devices,
 		train.DistributedBatch{Inputs: []*dtensor.Tensor{di}, Labels: []*dtensor.Tensor{dl}})
 }

@@ -52,12 +52,27 @@ func (o Ops) maxPool(x *Node) *Node {
 // last feature map [B,h,w,C] (the tutorial's `forward` returns `x, features`).
 // Training mode (augmentation, dropout, batch-norm statistics) comes from the store.
 func Build(scope *model.Scope, c Config, ops Ops, images *Node) (logits, features *Node) {
+	return build(scope, c, ops, images, false)
+}
+
+// BuildFrozenTrunk is Build for fine-tuning with the trunk frozen: its batch-norm layers
+// normalise with the statistics they were loaded with and keep them (PyTorch's bn.eval()
+// on a frozen trunk), and no gradient flows into it. Which weights the optimizer may
+// change is the trainer's business.
+func BuildFrozenTrunk(scope *model.Scope, c Config, ops Ops, images *Node) (logits, features *Node) {
+	return build(scope, c, ops, images, true)
+}
+
+func build(scope *model.Scope, c Config, ops Ops, images *Node, frozen bool) (logits, features *Node) {
 	c = c.Resolve()
 	x := Preprocess(scope, c, images)
 	if c.Precision == BF16 {
 		x = ConvertDType(x, dtypes.BFloat16)
 	}
-	features = Features(scope.In("features"), c, ops, x)
+	features = trunk(scope.In("features"), c, ops, x, len(Cfgs[c.Arch])-1, frozen)
+	if frozen {
+		features = StopGradient(features) // no backward pass through a frozen trunk.
+	}
 	// The head (a few MFLOP on the GAP head) and the loss stay in f32.
 	features = ConvertDType(features, dtypes.Float32)
 	logits = Head(scope.In("classifier"), c, features)
@@ -170,6 +185,10 @@ func Features(scope *model.Scope, c Config, ops Ops, x *Node) *Node {
 // FeaturesUpTo runs the trunk up to and including entry `last` of Cfgs[c.Arch] (its
 // output is what a notebook shows as the feature maps of that layer).
 func FeaturesUpTo(scope *model.Scope, c Config, ops Ops, x *Node, last int) *Node {
+	return trunk(scope, c, ops, x, last, false)
+}
+
+func trunk(scope *model.Scope, c Config, ops Ops, x *Node, last int, frozen bool) *Node {
 	for i, v := range Cfgs[c.Arch][:last+1] {
 		if v == M {
 			x = ops.maxPool(x)
@@ -182,7 +201,7 @@ func FeaturesUpTo(scope *model.Scope, c Config, ops Ops, x *Node, last int) *Nod
 			dt := x.DType()
 			x = ConvertDType(x, dtypes.Float32)
 			bn := norm.BatchNorm(s, x, -1).Momentum(0.9).Epsilon(1e-5) // PyTorch's momentum and eps.
-			x = bn.UseBackendInference(!ops.DecomposedBatchNorm).Done()
+			x = bn.UseBackendInference(!ops.DecomposedBatchNorm).FrozenAverages(frozen).Done()
 			x = ConvertDType(x, dt)
 		}
 		x = activate(c, x)
