@@ -23,6 +23,17 @@ func TestRunDirSeparatesRuns(t *testing.T) {
 	if f := RunDir(fast); f == a || !strings.HasSuffix(f, "-first2000") {
 		t.Errorf("fast run dir %q, full %q", f, a)
 	}
+	// Part of the classes, and pretrained weights, make other runs.
+	part := cfg
+	part.Data.Classes = []string{"ring", "cross"}
+	other := part
+	other.Data.Classes = []string{"cross", "ring"}
+	ft := part
+	ft.Train.Weights = "runs/pretrained/"
+	dirs := map[string]bool{a: true, RunDir(part): true, RunDir(other): true, RunDir(ft): true}
+	if len(dirs) != 4 || !strings.HasSuffix(RunDir(ft), "-from-pretrained") {
+		t.Errorf("runs share folders: %v", dirs)
+	}
 }
 
 // "auto" is resolved to the dataset it stands for, in the folder name and in the config

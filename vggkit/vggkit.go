@@ -192,5 +192,9 @@ func LoadSplit(dc config.Data, split string) (*data.Set, error) {
 	if split == "train" && dc.Fold > 0 {
 		opts.Fold = dc.Fold - 1 // config counts folds from 1, as STL-10's documentation.
 	}
-	return data.Load(dc.Name, split, opts)
+	set, err := data.Load(dc.Name, split, opts)
+	if err == nil && len(dc.Classes) > 0 {
+		set, err = set.OnlyClasses(dc.Classes)
+	}
+	return set, err
 }

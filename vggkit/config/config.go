@@ -29,6 +29,8 @@ type Data struct {
 	Fold     int    `json:"fold"`      // STL-10 training fold 1..10 (its fold_indices.txt, 1000 images each); 0: all 5000 images.
 	PerClass int    `json:"per_class"` // Shapes10 images per class (0: 500 train / 100 test).
 	Limit    int    `json:"limit"`     // train on the first N training images only (0: all).
+	// Only these classes, relabelled in this order (nil: all): a task made from part of a dataset.
+	Classes []string `json:"classes"`
 
 	Channels     int     `json:"channels"`      // 0: the dataset's own (MNIST family: grey as 3 channels); 1: grey; 3: RGB.
 	ImageSize    int     `json:"image_size"`    // image folders: stored size (0: 96); the model's input size is separate.

@@ -16,6 +16,7 @@ package data
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -78,6 +79,34 @@ func (s *Set) Subset(name string, indices []int) *Set {
 		out.Labels = append(out.Labels, s.Labels[i])
 	}
 	return out
+}
+
+// OnlyClasses keeps the images of the named classes, relabelled in the order given (a
+// new task from part of a dataset: pretrain on some classes, fine-tune on the others).
+func (s *Set) OnlyClasses(names []string) (*Set, error) {
+	newLabel := map[int32]int32{}
+	for i, name := range names {
+		j := slices.Index(s.Classes, name)
+		if j < 0 {
+			return nil, fmt.Errorf("%s has no class %q (its classes: %s)", s.Name, name, strings.Join(s.Classes, ", "))
+		}
+		if _, dup := newLabel[int32(j)]; dup {
+			return nil, fmt.Errorf("class %q named twice", name)
+		}
+		newLabel[int32(j)] = int32(i)
+	}
+	var idx []int
+	for i, l := range s.Labels {
+		if _, ok := newLabel[l]; ok {
+			idx = append(idx, i)
+		}
+	}
+	out := s.Subset(fmt.Sprintf("%s (%d classes)", s.Name, len(names)), idx)
+	out.Classes = append([]string(nil), names...)
+	for i, l := range out.Labels {
+		out.Labels[i] = newLabel[l]
+	}
+	return out, nil
 }
 
 // Head returns the first n images (or all, if n <= 0 or n >= Len) as a subset.
