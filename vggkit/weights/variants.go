@@ -48,8 +48,12 @@ var Variants = []Variant{
 	variant("vgg16_bn", "6c64b313"), variant("vgg19_bn", "c79401a0"),
 }
 
-// baseURL is where torchvision keeps them; tests point Download elsewhere.
+// baseURL is where torchvision keeps them.
 const baseURL = "https://download.pytorch.org/models/"
+
+// BaseURL is where Download fetches the files from: torchvision's server, or a mirror
+// (tests point it at a local server).
+var BaseURL = baseURL
 
 func variant(name, hash string) Variant {
 	file := name + "-" + hash + ".pth"
@@ -117,15 +121,14 @@ func Resolve(arg string) (string, *Variant, error) {
 // download that fails the check is deleted; a file the user put there that fails it is
 // moved aside to .bad. It returns the file's path.
 func Download(ctx context.Context, name, cacheDir string, progress io.Writer) (string, error) {
-	return download(ctx, name, cacheDir, baseURL, progress)
-}
-
-func download(ctx context.Context, name, cacheDir, base string, progress io.Writer) (string, error) {
 	v, ok := Lookup(name)
 	if !ok {
 		return "", fmt.Errorf("no pretrained weights %q: valid are %s", name, strings.Join(Names(), ", "))
 	}
-	dir := CacheDir(cacheDir)
+	return download(ctx, v, CacheDir(cacheDir), BaseURL, progress)
+}
+
+func download(ctx context.Context, v Variant, dir, base string, progress io.Writer) (string, error) {
 	f := fetch.File{URL: base + v.File, Name: v.File, SHA256Prefix: v.SHA256Prefix, What: v.Name + " weights", Discard: true}
 	return fetch.Verified(ctx, f, dir, progress)
 }
