@@ -7,6 +7,7 @@ require (
 	github.com/gomlx/go-xla v0.4.1
 	github.com/gomlx/gomlx v0.28.2
 	github.com/janpfeifer/gonb v0.11.4
+	github.com/nlpodyssey/gopickle v0.3.0
 	golang.org/x/image v0.26.0
 	gonum.org/v1/plot v0.15.2
 )

@@ -20,6 +20,7 @@ import (
 	"github.com/vggkit/vggkit/vggkit/report"
 	"github.com/vggkit/vggkit/vggkit/training"
 	"github.com/vggkit/vggkit/vggkit/vgg"
+	"github.com/vggkit/vggkit/vggkit/weights"
 )
 
 func runDemo(args []string, stdout io.Writer) error {
@@ -284,12 +285,17 @@ func runDownload(args []string, stdout io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || !slices.Contains(data.DownloadNames, fs.Arg(0)) {
-		return fmt.Errorf("%w: say which dataset: vggkit download %s", errUsage, strings.Join(data.DownloadNames, "|"))
+	if fs.NArg() != 1 || !slices.Contains(slices.Concat(data.DownloadNames, weights.Names()), fs.Arg(0)) {
+		return fmt.Errorf("%w: say which dataset or pretrained weights: vggkit download %s", errUsage,
+			strings.Join(slices.Concat(data.DownloadNames, weights.Names()), "|"))
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
-	got, err := data.Download(ctx, fs.Arg(0), *dir, stdout)
+	download := data.Download
+	if _, ok := weights.Lookup(fs.Arg(0)); ok {
+		download = weights.Download
+	}
+	got, err := download(ctx, fs.Arg(0), *dir, stdout)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func init() {
 		{"summary", "[flags]", "the layer table (output shape, parameters, multiply-adds) and the total parameter count", runSummary},
 		{"doctor", "[-install cpu|cuda]", "report the compute backends, PJRT plugins and devices; -install fetches the XLA CPU or CUDA plugin with pip", runDoctor},
 		{"bench", "[flags]", "time training steps (or evaluation) of a model on random images: compile time, img/s, TFLOP/s, memory", runBench},
-		{"download", "DATASET [-dir DIR]", "download (resuming) and check stl10 (2.6 GB), cifar10, cifar100, mnist, fashion-mnist or kmnist into the cache directory", runDownload},
+		{"download", "DATASET|WEIGHTS [-dir DIR]", "download (resuming) and check stl10 (2.6 GB), cifar10, cifar100, mnist, fashion-mnist or kmnist, or torchvision's ImageNet weights vgg11..vgg19 and vgg11_bn..vgg19_bn (0.5 GB each, into DIR/weights), into the cache directory", runDownload},
 	}
 }
 

@@ -32,7 +32,13 @@ type File struct {
 	Name   string // file name in the destination folder.
 	Size   int64  // bytes; 0 when unknown (the checksums alone then vouch for the file).
 	MD5    string // hex; "" for none.
-	SHA256 string // hex; "" for none. At least one of MD5 and SHA256 is needed.
+	SHA256 string // hex; "" for none. At least one of MD5, SHA256 and SHA256Prefix is needed.
+	// SHA256Prefix is the start of the SHA-256 in hex, for files named by it
+	// (torchvision's "vgg16-397923af.pth"); "" for none.
+	SHA256Prefix string
+	// Discard deletes a download that fails its check instead of moving it aside to
+	// .bad (a file placed by hand is still moved aside: it is not ours to delete).
+	Discard bool
 	// What names the file in messages ("CIFAR-10"); "" reads as Name.
 	What string
 	// Extracted is the folder an archive extracts to, named in the offline hint as
@@ -54,7 +60,7 @@ func (f File) label() string {
 // so the next run downloads it afresh; a file put there by hand that matches is used
 // without any network. Progress goes to progress (nil: none).
 func Verified(ctx context.Context, f File, dir string, progress io.Writer) (string, error) {
-	if f.MD5 == "" && f.SHA256 == "" {
+	if f.MD5 == "" && f.SHA256 == "" && f.SHA256Prefix == "" {
 		return "", fmt.Errorf("%s: no checksum to check %s against", f.label(), f.URL)
 	}
 	if progress == nil {
@@ -64,30 +70,37 @@ func Verified(ctx context.Context, f File, dir string, progress io.Writer) (stri
 		return "", fmt.Errorf("%s: %w", f.label(), writeError(dir, err, 0, false))
 	}
 	file := filepath.Join(dir, f.Name)
+	downloaded := false
 	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
 		if err := fetchResumable(ctx, f, file, dir, progress); err != nil {
 			return "", err
 		}
+		downloaded = true
 	} else if err != nil {
 		return "", fmt.Errorf("%s: %w", f.label(), err)
 	}
-	return file, check(f, file, progress)
+	return file, check(f, file, downloaded, progress)
 }
 
 // check compares the file's checksums with f's.
-func check(f File, file string, progress io.Writer) error {
+func check(f File, file string, downloaded bool, progress io.Writer) error {
 	type sum struct {
 		name, want string
 		h          hash.Hash
+		prefix     bool // want is the start of the sum only.
 	}
 	var sums []sum
 	var names []string
 	if f.MD5 != "" {
-		sums = append(sums, sum{"MD5", strings.ToLower(f.MD5), md5.New()})
+		sums = append(sums, sum{"MD5", strings.ToLower(f.MD5), md5.New(), false})
 		names = append(names, "MD5")
 	}
-	if f.SHA256 != "" {
-		sums = append(sums, sum{"SHA-256", strings.ToLower(f.SHA256), sha256.New()})
+	if f.SHA256 != "" || f.SHA256Prefix != "" {
+		want, prefix := strings.ToLower(f.SHA256), false
+		if want == "" {
+			want, prefix = strings.ToLower(f.SHA256Prefix), true
+		}
+		sums = append(sums, sum{"SHA-256", want, sha256.New(), prefix})
 		names = append(names, "SHA-256")
 	}
 	ws := make([]io.Writer, len(sums))
@@ -100,15 +113,23 @@ func check(f File, file string, progress io.Writer) error {
 	}
 	for _, s := range sums {
 		got := hex.EncodeToString(s.h.Sum(nil))
-		if got == s.want {
+		if got == s.want || (s.prefix && strings.HasPrefix(got, s.want)) {
 			continue
+		}
+		if s.prefix {
+			got = got[:min(len(got), max(len(s.want), 8))] + "..."
+			s.want += "..."
 		}
 		// Move it aside: a corrupt file must not be reused by the next run, but a
 		// file the user placed by hand is not ours to delete.
 		bad := file + ".bad"
 		os.Remove(bad)
 		moved := ""
-		if os.Rename(file, bad) == nil {
+		if downloaded && f.Discard {
+			if os.Remove(file) == nil {
+				moved = " (deleted)"
+			}
+		} else if os.Rename(file, bad) == nil {
 			moved = " (moved to " + bad + ")"
 		}
 		wantSize := ""
