@@ -152,8 +152,12 @@ func runPredict(args []string, stdout io.Writer) error {
 	dataDir := fs.String("data-dir", "", "with -split: where the checkpoint's dataset is now")
 	limit := fs.Int("limit", 20, "with -split: the first N images (0: all)")
 	split := fs.String("split", "", "predict a split of the checkpoint's dataset instead of image files: train, test, or unlabeled (STL-10's 100,000); -limit N images")
+	weightsArg := fs.String("weights", "", "instead of -ckpt: torchvision's ImageNet weights (vgg11..vgg19_bn, or such a .pth/.safetensors file): the 1000 ImageNet classes")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *weightsArg != "" && *split != "" {
+		return fmt.Errorf("%w: -split needs a checkpoint's dataset; -weights has none", errUsage)
 	}
 	if *split != "" && fs.NArg() > 0 {
 		return fmt.Errorf("%w: give image files or -split, not both", errUsage)
@@ -173,10 +177,7 @@ func runPredict(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if !training.HasCheckpoint(*ckpt) {
-		return fmt.Errorf("no checkpoint at %s: train first (vggkit train -ckpt %s) or pass -ckpt", *ckpt, *ckpt)
-	}
-	l, err := training.Load(b, *ckpt)
+	l, err := predictor(b, *ckpt, *weightsArg)
 	if err != nil {
 		return err
 	}
@@ -204,6 +205,37 @@ func runPredict(args []string, stdout io.Writer) error {
 		}
 	}
 	return printPredictions(stdout, names, set, preds, *asJSON)
+}
+
+// predictor is the model predict runs: a checkpoint's, or torchvision's ImageNet model.
+func predictor(b *backend.Choice, ckpt, weightsArg string) (*training.Learner, error) {
+	if weightsArg != "" {
+		return imageNetModel(b, weightsArg)
+	}
+	if !training.HasCheckpoint(ckpt) {
+		return nil, fmt.Errorf("no checkpoint at %s: train first (vggkit train -ckpt %s) or pass -ckpt", ckpt, ckpt)
+	}
+	return training.Load(b, ckpt)
+}
+
+// imageNetModel is torchvision's VGG with its ImageNet weights: the variant named, or the
+// one a file's name starts with (vgg16-397923af.pth, vgg16_bn.safetensors).
+func imageNetModel(b *backend.Choice, arg string) (*training.Learner, error) {
+	name := filepath.Base(arg)
+	if i := strings.IndexAny(name, "-."); i > 0 {
+		name = name[:i]
+	}
+	v, ok := weights.Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: -weights %s: name a variant (%s) or a file whose name starts with one",
+			errUsage, arg, strings.Join(weights.Names(), ", "))
+	}
+	l, err := training.New(b, config.Config{Model: v.Model(), Train: config.Train{Weights: arg}}, weights.ImageNetClasses())
+	if err != nil {
+		return nil, err
+	}
+	l.Images = [3]int{224, 224, 3} // torchvision's eval transform ends in a 224 px centre crop.
+	return l, nil
 }
 
 // readImages decodes image files as the training images were stored (data.ReadImage: the

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"image"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,5 +32,37 @@ func TestDownloadWeights(t *testing.T) {
 	code, _, stderr = runCLI(t, "download", "vgg17")
 	if code != 2 || !strings.Contains(stderr, "vgg16_bn") {
 		t.Errorf("exit %d, stderr %q: want 2 and the weights listed", code, stderr)
+	}
+}
+
+// predict -weights vgg16 without the file says how to get it; a name that is no variant is
+// a usage error listing them.
+func TestPredictWeightsMissing(t *testing.T) {
+	t.Setenv("VGGKIT_CACHE", t.TempDir())
+	img := filepath.Join(t.TempDir(), "cat.png")
+	writePNG(t, img, 40, 30)
+	code, _, stderr := runCLI(t, "predict", "-weights", "vgg16", img)
+	if code != 1 || !strings.Contains(stderr, "vggkit download vgg16") || !strings.Contains(stderr, "vgg16-397923af.pth") {
+		t.Errorf("exit %d, stderr %q: want 1 and how to download vgg16", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "predict", "-weights", "resnet50.pth", img)
+	if code != 2 || !strings.Contains(stderr, "vgg19_bn") {
+		t.Errorf("exit %d, stderr %q: want 2 and the variants listed", code, stderr)
+	}
+}
+
+func writePNG(t *testing.T, path string, w, h int) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -113,9 +113,8 @@ var Archs = []string{"vgg11", "vgg13", "vgg16", "vgg19"}
 //   - random crop + flip, which STL-10's 500 images per class need;
 //   - 30 epochs, test accuracy after every epoch over the whole test split.
 func (c Config) Resolve() Config {
-	if c.Model.Mean == nil && c.Model.Std == nil && ImageNetWeights(c.Train.Weights) {
-		// Preprocessing follows the weights: torchvision's were trained on ImageNet so.
-		c.Model.Mean, c.Model.Std = ImageNetMean, ImageNetStd
+	if ImageNetWeights(c.Train.Weights) {
+		c.Model = imageNetDefaults(c.Model, c.Train.Weights)
 	}
 	c.Data = c.Data.Resolve()
 	c.Model = c.Model.Resolve()
@@ -185,6 +184,20 @@ func ImageNetWeights(w string) bool {
 	}
 	ext := strings.ToLower(filepath.Ext(w))
 	return ext == ".pth" || ext == ".pt" || ext == ".safetensors" || !strings.ContainsAny(w, `/\.`)
+}
+
+// imageNetDefaults makes the model's unset fields follow ImageNet weights: torchvision's
+// VGGs use ReLU and were trained on inputs normalised with ImageNet's statistics; a
+// variant's name ("vgg16_bn") says the arch and batch norm.
+func imageNetDefaults(m Model, weights string) Model {
+	if m.Mean == nil && m.Std == nil {
+		m.Mean, m.Std = ImageNetMean, ImageNetStd
+	}
+	m.Activation = or(m.Activation, "relu")
+	if arch, bn := strings.CutSuffix(weights, "_bn"); m.Arch == "" && contains(Archs, arch) {
+		m.Arch, m.BatchNorm = arch, m.BatchNorm || bn
+	}
+	return m
 }
 
 // Default is the zero Config resolved: the tutorial's model on STL-10 (or Shapes10).

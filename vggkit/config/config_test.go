@@ -77,3 +77,28 @@ func TestDiffNamesFields(t *testing.T) {
 		t.Errorf("JSON round trip: %v %v", err, Diff(a, back))
 	}
 }
+
+// ImageNet weights bring their preprocessing and activation; a vggkit checkpoint does not.
+func TestImageNetWeightsDefaults(t *testing.T) {
+	c := Config{Train: Train{Weights: "vgg16_bn"}}.Resolve()
+	m := c.Model
+	if m.Arch != "vgg16" || !m.BatchNorm || m.Activation != "relu" || m.Mean[0] != 0.485 || m.Std[0] != 0.229 {
+		t.Errorf("vgg16_bn weights: model %+v", m)
+	}
+	if c.Train.FreezeEpochs != 1 || c.Train.TrunkLR != 0.1 {
+		t.Errorf("fine-tuning defaults: freeze %d epochs, trunk lr %g", c.Train.FreezeEpochs, c.Train.TrunkLR)
+	}
+	own := Config{Train: Train{Weights: t.TempDir()}}.Resolve() // a run folder
+	if own.Model.Mean[0] != 0.5 || own.Model.Activation != "leaky" {
+		t.Errorf("checkpoint weights changed the model: %+v", own.Model)
+	}
+	for w, want := range map[string]bool{"vgg11": true, "a/vgg16-397923af.pth": true, "x.safetensors": true,
+		"runs/x/checkpoint.vggkit": false, "": false} {
+		if got := ImageNetWeights(w); got != want {
+			t.Errorf("ImageNetWeights(%q) = %v", w, got)
+		}
+	}
+	if c := (Config{}).Resolve(); c.Train.TrunkLR != 1 || c.Train.FreezeEpochs != 0 {
+		t.Errorf("without weights: trunk lr %g, freeze %d", c.Train.TrunkLR, c.Train.FreezeEpochs)
+	}
+}

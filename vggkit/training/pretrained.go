@@ -5,19 +5,18 @@ import (
 	"strings"
 
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/vggkit/vggkit/vggkit/checkpoint"
 	"github.com/vggkit/vggkit/vggkit/config"
 )
 
 // loadWeights sets the pretrained weights that arg names (Train.Weights): a vggkit
-// checkpoint, or torchvision's and timm's files (loadTorchWeights).
+// checkpoint, or torchvision's and timm's files (torchWeights).
 func (l *Learner) loadWeights(arg string) error {
 	var vars map[string]*tensors.Tensor
 	var err error
-	if checkpoint.Exists(arg) {
-		vars, err = l.checkpointWeights(arg)
-	} else {
+	if config.ImageNetWeights(arg) {
 		vars, err = l.torchWeights(arg)
+	} else {
+		vars, err = l.checkpointWeights(arg)
 	}
 	if err != nil {
 		return fmt.Errorf("weights %s: %w", arg, err)

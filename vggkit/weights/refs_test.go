@@ -32,7 +32,7 @@ type refSet struct {
 
 func (c refCase) model() config.Model {
 	return config.Model{Arch: c.Arch, BatchNorm: c.BN, Activation: "relu", Head: c.Head, Width: c.Width,
-		Classes: c.Classes, InputSize: c.Size, Mean: ImageNetMean, Std: ImageNetStd}.Resolve()
+		Classes: c.Classes, InputSize: c.Size, Mean: config.ImageNetMean, Std: config.ImageNetStd}.Resolve()
 }
 
 func (r *refSet) get(t *testing.T, name string) refCase {

@@ -15,12 +15,6 @@ import (
 	"github.com/vggkit/vggkit/vggkit/config"
 )
 
-// ImageNet's normalisation, as torchvision's pretrained VGGs were trained with.
-var (
-	ImageNetMean = []float64{0.485, 0.456, 0.406}
-	ImageNetStd  = []float64{0.229, 0.224, 0.225}
-)
-
 //go:embed imagenet_classes.txt
 var imagenetClasses string
 
@@ -85,7 +79,7 @@ func Lookup(name string) (Variant, bool) {
 // normalisation and torchvision's 224 px.
 func (v Variant) Model() config.Model {
 	return config.Model{Arch: v.Arch, BatchNorm: v.BatchNorm, Activation: "relu", Head: config.HeadClassic, Classes: 1000,
-		InputSize: 224, Mean: ImageNetMean, Std: ImageNetStd}.Resolve()
+		InputSize: 224, Mean: config.ImageNetMean, Std: config.ImageNetStd}.Resolve()
 }
 
 // CacheDir is where Download puts the files and Resolve finds them.
