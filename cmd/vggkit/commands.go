@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -210,32 +211,16 @@ func runPredict(args []string, stdout io.Writer) error {
 // predictor is the model predict runs: a checkpoint's, or torchvision's ImageNet model.
 func predictor(b *backend.Choice, ckpt, weightsArg string) (*training.Learner, error) {
 	if weightsArg != "" {
-		return imageNetModel(b, weightsArg)
+		l, err := vggkit.ImageNetModel(weightsArg)
+		if errors.Is(err, weights.ErrUnknown) {
+			err = fmt.Errorf("%w: %v", errUsage, err)
+		}
+		return l, err
 	}
 	if !training.HasCheckpoint(ckpt) {
 		return nil, fmt.Errorf("no checkpoint at %s: train first (vggkit train -ckpt %s) or pass -ckpt", ckpt, ckpt)
 	}
 	return training.Load(b, ckpt)
-}
-
-// imageNetModel is torchvision's VGG with its ImageNet weights: the variant named, or the
-// one a file's name starts with (vgg16-397923af.pth, vgg16_bn.safetensors).
-func imageNetModel(b *backend.Choice, arg string) (*training.Learner, error) {
-	name := filepath.Base(arg)
-	if i := strings.IndexAny(name, "-."); i > 0 {
-		name = name[:i]
-	}
-	v, ok := weights.Lookup(name)
-	if !ok {
-		return nil, fmt.Errorf("%w: -weights %s: name a variant (%s) or a file whose name starts with one",
-			errUsage, arg, strings.Join(weights.Names(), ", "))
-	}
-	l, err := training.New(b, config.Config{Model: v.Model(), Train: config.Train{Weights: arg}}, weights.ImageNetClasses())
-	if err != nil {
-		return nil, err
-	}
-	l.Images = [3]int{224, 224, 3} // torchvision's eval transform ends in a 224 px centre crop.
-	return l, nil
 }
 
 // readImages decodes image files as the training images were stored (data.ReadImage: the

@@ -82,6 +82,9 @@ func (v Variant) Model() config.Model {
 		InputSize: 224, Mean: config.ImageNetMean, Std: config.ImageNetStd}.Resolve()
 }
 
+// ErrUnknown is returned (wrapped) for a name that is none of the Variants.
+var ErrUnknown = errors.New("no pretrained weights")
+
 // CacheDir is where Download puts the files and Resolve finds them.
 func CacheDir(cache string) string {
 	if cache == "" {
@@ -117,7 +120,7 @@ func Resolve(arg string) (string, *Variant, error) {
 func Download(ctx context.Context, name, cacheDir string, progress io.Writer) (string, error) {
 	v, ok := Lookup(name)
 	if !ok {
-		return "", fmt.Errorf("no pretrained weights %q: valid are %s", name, strings.Join(Names(), ", "))
+		return "", fmt.Errorf("%w %q: valid are %s", ErrUnknown, name, strings.Join(Names(), ", "))
 	}
 	return download(ctx, v, CacheDir(cacheDir), BaseURL, progress)
 }

@@ -1,0 +1,58 @@
+package vggkit
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/vggkit/vggkit/vggkit/backend"
+	"github.com/vggkit/vggkit/vggkit/config"
+	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/training"
+	"github.com/vggkit/vggkit/vggkit/weights"
+)
+
+// Transfer is the offline stand-in for fine-tuning ImageNet weights (06-transfer,
+// bench/transfer): the demo's model pretrained on five Shapes10 classes, then a new task,
+// the other five classes from 50 images each, learnt by fine-tuning the pretrained model
+// (trunk frozen for the first epoch, then at a tenth of the head's rate) or from scratch
+// for the same number of steps. With VGGKIT_FAST (CI) every run is shorter.
+func Transfer() (pretrain, finetune, scratch config.Config) {
+	classes := data.Shapes10Classes()
+	pretrain = config.Demo()
+	pretrain.Data.Classes, pretrain.Train.Epochs = classes[:5], 10
+	scratch = config.Demo()
+	scratch.Data.Classes, scratch.Data.Limit, scratch.Train.Epochs = classes[5:], 250, 15
+	if config.Env().Fast {
+		pretrain.Train.Epochs, pretrain.Data.Limit = 2, 1000
+		scratch.Train.Epochs = 4
+	}
+	finetune = scratch
+	finetune.Train.Weights = RunDir(pretrain)
+	return pretrain, finetune, scratch
+}
+
+// ImageNetModel is torchvision's VGG with its ImageNet weights, for predictions over the
+// 1000 ImageNet classes: a variant name ("vgg16", in the cache: `vggkit download vgg16`),
+// or a .pth or safetensors file whose name starts with one (vgg16-397923af.pth).
+func ImageNetModel(w string) (*training.Learner, error) {
+	name := filepath.Base(w)
+	if i := strings.IndexAny(name, "-."); i > 0 {
+		name = name[:i]
+	}
+	v, ok := weights.Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("%w %s: name a variant (%s) or a file whose name starts with one",
+			weights.ErrUnknown, w, strings.Join(weights.Names(), ", "))
+	}
+	b, err := backend.Shared()
+	if err != nil {
+		return nil, err
+	}
+	l, err := training.New(b, config.Config{Model: v.Model(), Train: config.Train{Weights: w}}, weights.ImageNetClasses())
+	if err != nil {
+		return nil, err
+	}
+	l.Images = [3]int{224, 224, 3} // torchvision's eval transform ends in a 224 px centre crop.
+	return l, nil
+}
