@@ -21,6 +21,9 @@ print(json.loads(s.get_modelmeta().custom_metadata_map["classes"]), list(shape[1
 
 func TestExportWritesONNXThatRuns(t *testing.T) {
 	py := refstest.Python(t)
+	// The pure-Go backend, as the other CLI tests: the process shares one backend
+	// (backend.Shared), so the first test to ask for it chooses it for all.
+	t.Setenv("GOMLX_BACKEND", "go")
 	dir := t.TempDir()
 	ckpt := trainTiny(t, dir)
 	out := filepath.Join(dir, "m.onnx")
