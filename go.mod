@@ -10,6 +10,7 @@ require (
 	github.com/nlpodyssey/gopickle v0.3.0
 	golang.org/x/image v0.26.0
 	gonum.org/v1/plot v0.15.2
+	google.golang.org/protobuf v1.36.11
 )
 
 require (
@@ -30,6 +31,5 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/term v0.40.0 // indirect
 	golang.org/x/text v0.38.0 // indirect
-	google.golang.org/protobuf v1.36.11 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 )
