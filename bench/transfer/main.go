@@ -1,10 +1,9 @@
-// Command transfer measures what pretraining buys on a small new task, offline: a VGG is
-// pretrained on five Shapes10 classes, then fine-tuned (trunk frozen for the first epoch,
-// then trained at a tenth of the rate) on the other five classes from few images, against
-// the same model trained from scratch for the same number of steps. It prints one JSON
-// object (the figures notebook 06-transfer and README quote come from such a run).
+// Command transfer measures what pretraining buys on a small new task, offline, with the
+// runs of vggkit.Transfer (notebook 06-transfer's): a VGG pretrained on five Shapes10
+// classes, fine-tuned on the other five from 50 images each, against the same model
+// trained from scratch for the same steps. It prints one JSON object.
 //
-//	GOEXPERIMENT=simd go run ./bench/transfer [-limit 100] [-epochs 10] [-dir /tmp/transfer]
+//	GOEXPERIMENT=simd go run ./bench/transfer [-dir /tmp/vggkit-transfer]
 package main
 
 import (
@@ -22,7 +21,7 @@ import (
 )
 
 type result struct {
-	Name     string  `json:"name"`
+	Run      string  `json:"run"`
 	Images   int     `json:"train_images"`
 	Steps    int64   `json:"steps"`
 	Accuracy float64 `json:"test_accuracy"`
@@ -30,52 +29,42 @@ type result struct {
 }
 
 func main() {
-	limit := flag.Int("limit", 100, "images of the new task to train on (balanced: 1/5 per class)")
-	epochs := flag.Int("epochs", 10, "epochs on the new task (fine-tuning and from scratch)")
-	preEpochs := flag.Int("pretrain-epochs", 5, "epochs of pretraining on the first five classes")
-	dir := flag.String("dir", filepath.Join(os.TempDir(), "vggkit-transfer"), "run folders (pretraining is reused)")
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "vggkit-transfer"), "working folder: runs/ is made there (a finished run is reused)")
 	flag.Parse()
-	if err := run(*limit, *epochs, *preEpochs, *dir); err != nil {
+	if err := run(*dir); err != nil {
 		fmt.Fprintln(os.Stderr, "transfer:", err)
 		os.Exit(1)
 	}
 }
 
-func run(limit, epochs, preEpochs int, dir string) error {
-	classes := config.Demo().Data // Shapes10
-	_ = classes
-	names := []string{"circle", "square", "triangle", "diamond", "star", "cross", "ring", "horizontal stripes", "vertical stripes", "checkerboard"}
-	pre := config.Demo()
-	pre.Data.Classes, pre.Train.Epochs = names[:5], preEpochs
-	pre.Train.CheckpointMinutes = -1
-	preDir := filepath.Join(dir, "pretrained")
-	p, err := fit("pretrained on "+fmt.Sprint(names[:5]), pre, preDir)
-	if err != nil {
+func run(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	task := config.Demo()
-	task.Data.Classes, task.Data.Limit, task.Train.Epochs = names[5:], limit, epochs
-	task.Train.CheckpointMinutes = -1
-	ft := task
-	ft.Train.Weights = preDir
-	stamp := time.Now().Format("150405")
-	f, err := fit("fine-tuned", ft, filepath.Join(dir, "finetuned-"+stamp))
-	if err != nil {
+	if err := os.Chdir(dir); err != nil { // the fine-tuning run names the pretrained one by its relative folder.
 		return err
 	}
-	s, err := fit("from scratch", task, filepath.Join(dir, "scratch-"+stamp))
-	if err != nil {
-		return err
+	pre, ft, scratch := vggkit.Transfer()
+	out := map[string]any{}
+	for _, r := range []struct {
+		name string
+		cfg  config.Config
+	}{{"pretrain", pre}, {"finetune", ft}, {"scratch", scratch}} {
+		res, err := fit(r.cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.name, err)
+		}
+		out[r.name] = res
 	}
-	out := map[string]any{"pretrain": p, "finetune": f, "scratch": s, "new_task_classes": names[5:],
-		"model": task.Model.Name(), "freeze_epochs": 1, "trunk_lr": 0.1}
+	out["model"], out["new_task_classes"] = ft.Model.Name(), ft.Data.Classes
 	b, _ := json.MarshalIndent(out, "", "  ")
 	fmt.Println(string(b))
 	return nil
 }
 
-func fit(name string, cfg config.Config, dir string) (result, error) {
+func fit(cfg config.Config) (result, error) {
 	t0 := time.Now()
+	dir := vggkit.RunDir(cfg)
 	r, err := vggkit.Open(cfg, dir)
 	if err != nil {
 		return result{}, err
@@ -88,9 +77,9 @@ func fit(name string, cfg config.Config, dir string) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	res := result{Name: name, Images: r.Train.Len(), Steps: r.Learner.Step(), Accuracy: ev.Report.Accuracy,
+	res := result{Run: dir, Images: r.Train.Len(), Steps: r.Learner.Step(), Accuracy: ev.Report.Accuracy,
 		Seconds: time.Since(t0).Seconds()}
-	fmt.Fprintf(os.Stderr, "%s: %d images, %d steps, test accuracy %.1f%% (%.0f s)\n", name, res.Images, res.Steps,
+	fmt.Fprintf(os.Stderr, "%s: %d images, %d steps, test accuracy %.1f%% (%.0f s)\n", dir, res.Images, res.Steps,
 		100*res.Accuracy, res.Seconds)
 	return res, nil
 }
