@@ -18,9 +18,9 @@ const camAlpha = 0.5
 
 // CAMs is a grid of the set's images at indices with their class activation maps
 // (training.Learner.CAM, one per index) overlaid as heat: inferno, dark where the map is
-// zero, yellow at its peak. Captions read "true / pred p%" as in Predictions (the map's
-// class when it is not the predicted one); green when right, red when wrong, plain for
-// unlabelled images.
+// zero, yellow at its peak. Captions read "true / pred p%" (and the map's class when it
+// is not the predicted one); green when right, red when wrong, plain for unlabelled
+// images.
 func CAMs(set *data.Set, indices []int, cams []training.CAM, cols int) (*plotting.Chart, error) {
 	if len(cams) != len(indices) {
 		return nil, fmt.Errorf("%d maps for %d images", len(cams), len(indices))
@@ -40,14 +40,16 @@ func CAMs(set *data.Set, indices []int, cams []training.CAM, cols int) (*plottin
 		captions[k], colors[k] = camCaption(set, i, cams[k])
 	}
 	return plotting.ImageGrid(imgs, captions, plotting.GridOptions{Cols: cols, CaptionColors: colors, Scale: 1,
-		Title: fmt.Sprintf("Class activation maps (%s)", cams[0].Method)})
+		Title: fmt.Sprintf("%s: true / predicted class", cams[0].Method)})
 }
 
-// camCaption is "true: T / pred: P 97%", or "... / map of C 12%" for a chosen class.
+// camCaption is "true / pred 97%", or "true / pred, map: class 12%" for a chosen class,
+// each name cut to fit a line of the cell, so the prediction and its probability show
+// whatever the names' lengths.
 func camCaption(set *data.Set, i int, c training.CAM) (string, color.Color) {
-	s := fmt.Sprintf("true: %s / pred: %s", label(set, i), className(set, c.Pred))
+	s := fmt.Sprintf("%s / %s", shortName(label(set, i)), shortName(className(set, c.Pred)))
 	if c.Class != c.Pred {
-		s += fmt.Sprintf(" / map of: %s", className(set, c.Class))
+		s += fmt.Sprintf(", map: %s", shortName(className(set, c.Class)))
 	}
 	s += fmt.Sprintf(" %.0f%%", 100*c.Prob)
 	switch {
@@ -57,6 +59,15 @@ func camCaption(set *data.Set, i int, c training.CAM) (string, color.Color) {
 		return s, right
 	}
 	return s, wrong
+}
+
+// shortName cuts a class name to about what one caption line of a 96 px cell holds.
+func shortName(s string) string {
+	const most = 14
+	if r := []rune(s); len(r) > most {
+		return string(r[:most-1]) + "…"
+	}
+	return s
 }
 
 func className(set *data.Set, k int) string {

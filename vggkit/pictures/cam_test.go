@@ -46,10 +46,10 @@ func TestCAMsGrid(t *testing.T) {
 	}
 	cams[2].Class = 3 // a chosen class, not the predicted one.
 	checkGridWidth(t, decode(t)(CAMs(set, idx, cams, 3)), 3)
-	if s, col := camCaption(set, 7, cams[1]); !strings.HasPrefix(s, "true: very long") || !strings.HasSuffix(s, " 93%") || col != right {
+	if s, col := camCaption(set, 7, cams[1]); s != "very long hor… / very long hor… 93%" || col != right {
 		t.Errorf("caption of a right prediction %q, colour %v", s, col)
 	}
-	if s, col := camCaption(set, 9, cams[2]); !strings.Contains(s, "map of: diamond") || col != wrong {
+	if s, col := camCaption(set, 9, cams[2]); s != "checkerboard / very long hor…, map: diamond 93%" || col != wrong {
 		t.Errorf("caption of a chosen class %q, colour %v", s, col)
 	}
 	if _, err := CAMs(set, idx, cams[:2], 3); err == nil {
