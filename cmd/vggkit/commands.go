@@ -14,10 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vggkit/vggkit/internal/atomicfile"
 	"github.com/vggkit/vggkit/vggkit"
 	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/pictures"
 	"github.com/vggkit/vggkit/vggkit/report"
 	"github.com/vggkit/vggkit/vggkit/training"
 	"github.com/vggkit/vggkit/vggkit/vgg"
@@ -154,6 +156,7 @@ func runPredict(args []string, stdout io.Writer) error {
 	limit := fs.Int("limit", 20, "with -split: the first N images (0: all)")
 	split := fs.String("split", "", "predict a split of the checkpoint's dataset instead of image files: train, test, or unlabeled (STL-10's 100,000); -limit N images")
 	weightsArg := fs.String("weights", "", "instead of -ckpt: torchvision's ImageNet weights (vgg11..vgg19_bn, or such a .pth/.safetensors file): the 1000 ImageNet classes")
+	camOut := fs.String("cam", "", "also write the images with their class activation maps (predicted class) to this PNG")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -205,7 +208,38 @@ func runPredict(args []string, stdout io.Writer) error {
 			names = append(names, fmt.Sprintf("%s #%d", set.Name, i))
 		}
 	}
-	return printPredictions(stdout, names, set, preds, *asJSON)
+	if err := printPredictions(stdout, names, set, preds, *asJSON); err != nil {
+		return err
+	}
+	if *camOut != "" {
+		return writeCAMs(*camOut, l, set)
+	}
+	return nil
+}
+
+// writeCAMs draws every image of the set with its class activation map for the predicted
+// class (CAM on the GAP head, Grad-CAM on the classic one) into a PNG, written whole.
+func writeCAMs(path string, l *training.Learner, set *data.Set) error {
+	cams, err := l.CAM(set, nil)
+	if err != nil {
+		return err
+	}
+	idx := make([]int, set.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	chart, err := pictures.CAMs(set, idx, cams, 4)
+	if err != nil {
+		return err
+	}
+	b, err := chart.PNG()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(path, b); err != nil {
+		return fmt.Errorf("-cam %s: %w", path, err)
+	}
+	return nil
 }
 
 // predictor is the model predict runs: a checkpoint's, or torchvision's ImageNet model.

@@ -25,7 +25,7 @@ func init() {
 		{"demo", "[flags]", "the whole journey on the embedded Shapes10 dataset with a small VGG (a few minutes on 2 CPU cores); writes a report folder", runDemo},
 		{"train", "[flags]", "train a VGG (resumes from -ckpt when it holds a checkpoint); evaluates and writes a report at the end", runTrain},
 		{"eval", "-ckpt DIR [flags]", "overall and per-class accuracy and the confusion matrix over a whole test split", runEval},
-		{"predict", "-ckpt DIR IMAGE...", "top-5 classes with probabilities for image files of any size (JPEG, PNG, GIF, BMP, WebP, TIFF), resized and centre-cropped as in training", runPredict},
+		{"predict", "-ckpt DIR [-cam OUT.png] IMAGE...", "top-5 classes with probabilities for image files of any size (JPEG, PNG, GIF, BMP, WebP, TIFF), resized and centre-cropped as in training; -cam also draws where the model looked (class activation maps)", runPredict},
 		{"export", "-ckpt DIR [-format onnx] OUT.onnx", "write the model as ONNX for ONNX Runtime or Triton: uint8 images [N,size,size,C] in (resized to the model's input size by the caller), logits out", runExport},
 		{"summary", "[flags]", "the layer table (output shape, parameters, multiply-adds) and the total parameter count", runSummary},
 		{"doctor", "[-install cpu|cuda]", "report the compute backends, PJRT plugins and devices; -install fetches the XLA CPU or CUDA plugin with pip", runDoctor},

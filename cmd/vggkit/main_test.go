@@ -690,3 +690,43 @@ func TestTrainFromWeights(t *testing.T) {
 		t.Errorf("weights of another trunk: exit %d, want 1 naming model.arch\n%s", code, errOut)
 	}
 }
+
+// predict -cam writes the images with their class activation maps: one 96 px cell per
+// image (the 32 px images enlarged 3x), in one row, beside the usual top-5.
+func TestPredictCAM(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := trainTiny(t, dir)
+	var paths []string
+	for k := range 3 {
+		img := image.NewRGBA(image.Rect(0, 0, 40+10*k, 40))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(i * (k + 3))
+		}
+		p := filepath.Join(dir, fmt.Sprintf("x%d.png", k))
+		f, _ := os.Create(p)
+		png.Encode(f, img)
+		f.Close()
+		paths = append(paths, p)
+	}
+	out := filepath.Join(dir, "cam.png")
+	code, stdout, errOut := runCLI(t, append([]string{"predict", "-ckpt", ckpt, "-cam", out}, paths...)...)
+	if code != 0 || strings.Count(stdout, "%") != 15 {
+		t.Fatalf("predict -cam: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if b := img.Bounds(); b.Dx() != 3*(96+2)+2 || b.Dy() < 96 || b.Dy() > 96+120 {
+		t.Errorf("%s is %dx%d: want 296 wide (3 cells of 96 px, 2 px padding) and one row high", out, b.Dx(), b.Dy())
+	}
+	code, _, errOut = runCLI(t, "predict", "-ckpt", ckpt, "-cam", filepath.Join(dir, "no", "such", "dir", "c.png"), paths[0])
+	if code != 1 || !strings.Contains(errOut, "-cam") {
+		t.Errorf("-cam into a missing folder: exit %d, stderr %q", code, errOut)
+	}
+}

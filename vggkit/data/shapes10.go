@@ -32,6 +32,7 @@ const (
 	shHStripes
 	shVStripes
 	shChecker
+	shPatch // not a class: the square patch a texture fills (Shapes10Masks).
 )
 
 // Shapes10Classes returns the class names of Shapes10 (index = label).
@@ -111,12 +112,28 @@ type shapeGeom struct {
 // uniform returns a float32 in [lo, hi).
 func uniform(rng *rand.Rand, lo, hi float32) float32 { return lo + (hi-lo)*rng.Float32() }
 
+// scene is what an image's random draws decide before the noise: the colours, the
+// lighting and the object's geometry.
+type scene struct {
+	fg, bg         [3]float32
+	lightX, lightY [shapesSide]float32
+	g              shapeGeom
+}
+
 // drawShape draws one image of class cls into img (96x96x3 HWC).
 func drawShape(img []uint8, cls int, pcg *rand.PCG) {
-	rng := rand.New(pcg)
+	sc := drawScene(rand.New(pcg), cls)
+	var cover [shapesSide * shapesSide]uint8
+	sc.g.coverage(&cover)
+	sc.paint(img, &cover, pcg)
+}
+
+// drawScene makes the scene's random draws, in the order the images were always drawn
+// (changing it would change every image).
+func drawScene(rng *rand.Rand, cls int) (sc scene) {
 	// Two colours far enough apart to see the shape; which is foreground is part
 	// of the symmetric draw, so colour says nothing about the class.
-	var fg, bg [3]float32
+	fg, bg := &sc.fg, &sc.bg
 	for {
 		var d2 float32
 		for c := range 3 {
@@ -131,7 +148,7 @@ func drawShape(img []uint8, cls int, pcg *rand.PCG) {
 
 	// Lighting over the whole image: a linear gradient plus a slow wave along x
 	// and one along y. Kept separable (a table per axis) so it costs nothing.
-	var lightX, lightY [shapesSide]float32
+	lightX, lightY := &sc.lightX, &sc.lightY
 	amp := uniform(rng, 0, 35)
 	ang := uniform(rng, 0, 2*math.Pi)
 	gx, gy := amp*float32(math.Cos(float64(ang))), amp*float32(math.Sin(float64(ang)))
@@ -164,11 +181,15 @@ func drawShape(img []uint8, cls int, pcg *rand.PCG) {
 	g.cos, g.sin = float32(math.Cos(float64(rot))), float32(math.Sin(float64(rot)))
 	g.period = uniform(rng, 4, 8) / g.r // one stripe (or check) is 4..8 px wide.
 	g.phaseU, g.phaseV = rng.Float32(), rng.Float32()
+	sc.g = g
+	return sc
+}
 
-	// Coverage: how many of 2x2 sub-samples of each pixel fall inside the object
-	// (soft edges, like a photographed object). Only the bounding box (radius
-	// 1.05 r covers every class) is visited; u, v advance incrementally along a row.
-	var cover [shapesSide * shapesSide]uint8
+// coverage adds, for each pixel of a zeroed cover, how many of its 2x2 sub-samples fall
+// inside the object (soft edges, like a photographed object). Only the bounding box
+// (radius 1.05 r covers every class) is visited; u, v advance incrementally along a row.
+func (g shapeGeom) coverage(cover *[shapesSide * shapesSide]uint8) {
+	margin := 1.05 * g.r
 	x0 := max(0, int(g.cx-margin)-1)
 	x1 := min(shapesSide, int(g.cx+margin)+2)
 	y0 := max(0, int(g.cy-margin)-1)
@@ -186,7 +207,11 @@ func drawShape(img []uint8, cls int, pcg *rand.PCG) {
 			}
 		}
 	}
+}
 
+// paint colours the image from the coverage, with the scene's lighting and noise from pcg.
+func (sc *scene) paint(img []uint8, cover *[shapesSide * shapesSide]uint8, pcg *rand.PCG) {
+	fg, bg := sc.fg, sc.bg
 	// Colour for each coverage 0..4, lighting per row and column, and a noise
 	// table, all integer so the per-pixel work is a few adds and a clamp.
 	var base [5][3]int32
@@ -197,8 +222,8 @@ func drawShape(img []uint8, cls int, pcg *rand.PCG) {
 	}
 	var lx, ly [shapesSide]int32
 	for i := range shapesSide {
-		lx[i] = int32(math.Round(float64(lightX[i])))
-		ly[i] = int32(math.Round(float64(lightY[i])))
+		lx[i] = int32(math.Round(float64(sc.lightX[i])))
+		ly[i] = int32(math.Round(float64(sc.lightY[i])))
 	}
 	var noise [shapesSide * 3]uint8
 	for y := range shapesSide {
@@ -329,6 +354,13 @@ func (g *shapeGeom) coverRow(cov []uint8, u, v, du, dv float32) {
 	case shStar:
 		for i := range cov {
 			if u*u+v*v <= 1 && halfPlanes(u, v, starNormals, starD) >= 4 {
+				cov[i]++
+			}
+			u, v = u+du, v+dv
+		}
+	case shPatch:
+		for i := range cov {
+			if abs32(u) <= patch && abs32(v) <= patch {
 				cov[i]++
 			}
 			u, v = u+du, v+dv

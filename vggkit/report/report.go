@@ -55,6 +55,7 @@ const (
 	PerClass    = "per_class.png"
 	Confusion   = "confusion.png"
 	Predictions = "predictions.png"
+	CAMs        = "cams.png"
 	MetricsJSON = "metrics.json"
 	IndexHTML   = "index.html"
 )
@@ -114,6 +115,11 @@ func Write(dir string, in Input) ([]string, error) {
 			return written, err
 		}
 	}
+	if c, err := camPicture(in); c != nil || err != nil {
+		if err := save(CAMs, c, err); err != nil {
+			return written, err
+		}
+	}
 	sum := Summary{Title: in.Title, Dataset: in.Learner.Dataset, Model: in.Learner.Config.Model.Name(),
 		Params: in.Learner.NumParams(), Backend: in.Learner.Backend.String(), Steps: in.Learner.Step(),
 		WallSeconds: in.Duration.Seconds(), Result: in.Result, History: *h, Config: in.Config}
@@ -166,7 +172,8 @@ td,th{padding:.2em .8em;border-bottom:1px solid #eee;text-align:right}td:first-c
 
 func renderHTML(s Summary, files []string) ([]byte, error) {
 	titles := map[string]string{DataGrid: "Training images", LossCurve: "Training loss", Accuracy: "Accuracy per epoch",
-		PerClass: "Per-class accuracy", Confusion: "Confusion matrix", Predictions: "Predictions on test images"}
+		PerClass: "Per-class accuracy", Confusion: "Confusion matrix", Predictions: "Predictions on test images",
+		CAMs: "Where the model looks: class activation maps of the predicted class"}
 	type img struct{ Title, File string }
 	var imgs []img
 	for _, f := range files {
@@ -177,4 +184,22 @@ func renderHTML(s Summary, files []string) ([]byte, error) {
 	var b bytes.Buffer
 	err := page.Execute(&b, map[string]any{"S": s, "Images": imgs})
 	return b.Bytes(), err
+}
+
+// camPicture is the first 8 test images with the class activation maps of their predicted
+// class; nil when there is no test set, or the last feature map is a single cell (32 px
+// input to VGG), where a map cannot say where anything is.
+func camPicture(in Input) (*plotting.Chart, error) {
+	if in.Test == nil || in.Test.Len() == 0 {
+		return nil, nil
+	}
+	idx := make([]int, min(8, in.Test.Len()))
+	for i := range idx {
+		idx[i] = i
+	}
+	cams, err := in.Learner.CAM(in.Test.Subset(in.Test.Name, idx), nil)
+	if err != nil || cams[0].H*cams[0].W == 1 {
+		return nil, err
+	}
+	return pictures.CAMs(in.Test, idx, cams, 8)
 }

@@ -35,10 +35,11 @@ type Learner struct {
 	headTrainer *train.Trainer
 	freezeSteps int64
 	predict     *model.Exec
-	feats       map[int]*model.Exec // per layer, for FeatureMaps
-	parallel    *dataParallel       // set by Fit with Train.DataParallel
-	lr          float64             // the learning rate last set in the store
-	bar         *progress           // the progress line while Fit runs
+	feats       map[int]*model.Exec  // per layer, for FeatureMaps
+	camExecs    map[bool]*model.Exec // CAM (false) and Grad-CAM (true)
+	parallel    *dataParallel        // set by Fit with Train.DataParallel
+	lr          float64              // the learning rate last set in the store
+	bar         *progress            // the progress line while Fit runs
 }
 
 // New builds a learner for the given classes with fresh weights, or with the pretrained

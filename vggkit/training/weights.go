@@ -61,6 +61,6 @@ func (l *Learner) SetVariables(vars map[string]*tensors.Tensor) error {
 		name := p[strings.LastIndex(p, "/")+1:]
 		v.SetTrainable(name != "mean" && name != "variance" && name != "avg_weight")
 	}
-	l.predict, l.feats = nil, nil
+	l.predict, l.feats, l.camExecs = nil, nil, nil
 	return nil
 }
