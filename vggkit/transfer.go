@@ -13,16 +13,17 @@ import (
 )
 
 // Transfer is the offline stand-in for fine-tuning ImageNet weights (06-transfer,
-// bench/transfer): the demo's model pretrained on five Shapes10 classes, then a new task,
-// the other five classes from 50 images each, learnt by fine-tuning the pretrained model
+// bench/transfer): the demo's model at 64 px pretrained on five Shapes10 classes, then a new task,
+// the other five classes from 20 images each, learnt by fine-tuning the pretrained model
 // (trunk frozen for the first epoch, then at a tenth of the head's rate) or from scratch
 // for the same number of steps. With VGGKIT_FAST (CI) every run is shorter.
 func Transfer() (pretrain, finetune, scratch config.Config) {
 	classes := data.Shapes10Classes()
 	pretrain = config.Demo()
+	pretrain.Model.InputSize = 64 // class activation maps of 4x4, not 2x2
 	pretrain.Data.Classes, pretrain.Train.Epochs = classes[:5], 10
-	scratch = config.Demo()
-	scratch.Data.Classes, scratch.Data.Limit, scratch.Train.Epochs = classes[5:], 250, 15
+	scratch = pretrain
+	scratch.Data.Classes, scratch.Data.Limit, scratch.Train.Epochs = classes[5:], 100, 30
 	if config.Env().Fast {
 		pretrain.Train.Epochs, pretrain.Data.Limit = 2, 1000
 		scratch.Train.Epochs = 4

@@ -1,6 +1,6 @@
 // Command transfer measures what pretraining buys on a small new task, offline, with the
 // runs of vggkit.Transfer (notebook 06-transfer's): a VGG pretrained on five Shapes10
-// classes, fine-tuned on the other five from 50 images each, against the same model
+// classes, fine-tuned on the other five from 20 images each, against the same model
 // trained from scratch for the same steps. It prints one JSON object.
 //
 //	GOEXPERIMENT=simd go run ./bench/transfer [-dir /tmp/vggkit-transfer]

@@ -187,8 +187,8 @@ func renderHTML(s Summary, files []string) ([]byte, error) {
 }
 
 // camPicture is the first 8 test images with the class activation maps of their predicted
-// class; nil when there is no test set, or the last feature map is a single cell (32 px
-// input to VGG), where a map cannot say where anything is.
+// class; nil when there is no test set, or the map is under 3x3 (VGG's last convolution
+// is 1/16 of the input: 2x2 at 32 px), too coarse to say where anything is.
 func camPicture(in Input) (*plotting.Chart, error) {
 	if in.Test == nil || in.Test.Len() == 0 {
 		return nil, nil
@@ -198,7 +198,7 @@ func camPicture(in Input) (*plotting.Chart, error) {
 		idx[i] = i
 	}
 	cams, err := in.Learner.CAM(in.Test.Subset(in.Test.Name, idx), nil)
-	if err != nil || cams[0].H*cams[0].W == 1 {
+	if err != nil || min(cams[0].H, cams[0].W) < 3 {
 		return nil, err
 	}
 	return pictures.CAMs(in.Test, idx, cams, 8)

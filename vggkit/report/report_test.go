@@ -13,8 +13,8 @@ import (
 	"github.com/vggkit/vggkit/vggkit/training"
 )
 
-// The report shows class activation maps when the last feature map has positions to
-// show (64 px input: 2x2), and leaves them out at 32 px (a single cell).
+// The report shows class activation maps when the map has positions to show (64 px input:
+// 4x4 at the last convolution), and leaves them out at 32 px (2x2).
 func TestReportCAMsOnlyWhereTheyShowSomething(t *testing.T) {
 	t.Setenv(backend.EnvVar, "go")
 	b, err := backend.New()

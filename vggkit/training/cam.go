@@ -19,7 +19,8 @@ const (
 )
 
 // CAM is one image's class activation map: where in the image the evidence for a class
-// lies, at the resolution of the last feature map (Upsample brings it to the image's).
+// lies, at the resolution of the last convolution, before the final pool (twice the
+// trunk output's; Upsample brings it to the image's).
 type CAM struct {
 	Map    []float32 // H*W, row-major, ReLU'd (only evidence for the class is kept).
 	H, W   int
@@ -110,7 +111,7 @@ func (l *Learner) camExec(grad bool) (*model.Exec, error) {
 	cfg := l.Config.Model
 	e, err := model.NewExec(l.Backend.Backend, l.store, func(scope *model.Scope, images, classes *Node) []*Node {
 		ms := scope.In("model")
-		logits, feats := vgg.Build(ms, cfg, l.ops, images)
+		logits, feats := vgg.BuildLastConv(ms, cfg, l.ops, images)
 		pred := ArgMax(logits, -1)
 		cls := Where(LessThan(classes, ScalarZero(classes.Graph(), dtypes.Int32)), pred, classes)
 		onehot := OneHot(cls, cfg.Classes, dtypes.Float32)

@@ -22,7 +22,7 @@ import (
 func TestCAMIsTheHeadWeightsOverTheFeatureMap(t *testing.T) {
 	b := goChoice(t)
 	m := tinyModel()
-	m.InputSize = 64 // a 2x2 feature map: positions to tell apart.
+	m.InputSize = 64 // a 4x4 map at the last convolution: positions to tell apart.
 	set := shapesSet(t, "test", 1)
 	l, err := newLearner(b, m, tinyOptions(), set.Classes)
 	if err != nil {
@@ -37,7 +37,7 @@ func TestCAMIsTheHeadWeightsOverTheFeatureMap(t *testing.T) {
 	for i := range all {
 		all[i] = i
 	}
-	fm, h, w, c, err := l.FeatureMaps(set, all, -1)
+	fm, h, w, c, err := l.FeatureMaps(set, all, len(vgg.Cfgs[m.Arch])-2) // the last convolution, before the final pool
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,20 @@ func build(scope *model.Scope, c Config, ops Ops, images *Node, frozen bool) (lo
 	return
 }
 
+// BuildLastConv is Build that returns, instead of the trunk's output, the activation of
+// its last convolution, before the final pool (twice the resolution, f32): the layer
+// Grad-CAM reads on VGG (relu5_3 in its paper).
+func BuildLastConv(scope *model.Scope, c Config, ops Ops, images *Node) (logits, lastConv *Node) {
+	c = c.Resolve()
+	x := Preprocess(scope, c, images)
+	if c.Precision == BF16 {
+		x = ConvertDType(x, dtypes.BFloat16)
+	}
+	lastConv = trunk(scope.In("features"), c, ops, x, len(Cfgs[c.Arch])-2, false) // every config ends with a pool.
+	logits = Head(scope.In("classifier"), c, ConvertDType(ops.maxPool(lastConv), dtypes.Float32))
+	return logits, ConvertDType(lastConv, dtypes.Float32)
+}
+
 // CheckInput says whether the model takes images of the given number of channels; a
 // graph of other images panics (graph building reports errors as panics, which GoMLX's
 // Exec.Call returns as errors), so callers check first.
