@@ -98,10 +98,11 @@ func TestCAMIsTheHeadWeightsOverTheFeatureMap(t *testing.T) {
 //
 // Measured with XLA on CPU (2 cores: 33 s in all, 21 s and 10 s of training; the pure-Go
 // backend trains about 5 times slower), over the 42 of 100 test images each model gets
-// right: CAM puts 0.262 of its mass on the object,
-// whose mean area is 0.175 (1.5 times), and its peak on the object in 67% of images;
-// Grad-CAM 0.303 against 0.196, peak on the object in 55%. A 3x3 map upsampled to 96 px
-// is coarse: the mass spills over the object's edges, hence far from all of it inside.
+// right, at the last convolution (6x6 at 96 px): CAM puts 0.327 of its mass on the
+// object, whose mean area is 0.175 (1.9 times), and its peak on the object in 62% of
+// images; Grad-CAM 0.349 against 0.196, peak on the object in 67%. (After the final
+// pool, 3x3, it was 0.262 and 0.303.) A 6x6 map upsampled to 96 px is coarse: the mass
+// spills over the object's edges, hence far from all of it inside.
 // The floors leave room for other machines' numerics.
 func TestCAMMassIsOnTheObject(t *testing.T) {
 	if testing.Short() || os.Getenv("VGGKIT_TEST_BACKEND") != "default" {
@@ -131,17 +132,17 @@ func TestCAMMassIsOnTheObject(t *testing.T) {
 	checkMass(t, MethodGradCAM, inside, area, peaks)
 }
 
-// checkMass asserts the floors: mass inside at least 1.25 times the area and 0.05 above
-// it; the peak on the object in at least 35% of the images (a uniform map's peak would
+// checkMass asserts the floors: mass inside at least 1.5 times the area and 0.08 above
+// it; the peak on the object in at least 45% of the images (a uniform map's peak would
 // be there as often as the object's area: about 18%).
 func checkMass(t *testing.T, method string, inside, area, peaks float64) {
 	t.Helper()
-	if inside < 1.25*area || inside < area+0.05 {
-		t.Errorf("%s: mean mass inside the object %.3f, its mean area %.3f: want at least 1.25 times and 0.05 more",
+	if inside < 1.5*area || inside < area+0.08 {
+		t.Errorf("%s: mean mass inside the object %.3f, its mean area %.3f: want at least 1.5 times and 0.08 more",
 			method, inside, area)
 	}
-	if peaks < 0.35 {
-		t.Errorf("%s: the map's peak on the object in %.0f%% of the images, want at least 35%%", method, 100*peaks)
+	if peaks < 0.45 {
+		t.Errorf("%s: the map's peak on the object in %.0f%% of the images, want at least 45%%", method, 100*peaks)
 	}
 }
 
