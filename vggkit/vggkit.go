@@ -147,7 +147,7 @@ func (r *Run) Describe() string {
 		t.Schedule, t.BatchSize, t.Epochs, t.Seed)
 	if t.Weights != "" {
 		s += fmt.Sprintf("weights: %s; %s, then the trunk at %g x lr; normalised with mean %v std %v\n", t.Weights,
-			freezeText(t), t.TrunkLR, r.Config.Model.Mean, r.Config.Model.Std)
+			freezeText(t), t.TrunkFactor(), r.Config.Model.Mean, r.Config.Model.Std)
 	}
 	s += fmt.Sprintf("compute: %s\n", l.Backend)
 	if r.Dir != "" {

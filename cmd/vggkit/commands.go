@@ -54,7 +54,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	if err := parseAll(fs, args, &cfg); err != nil {
 		return err
 	}
-	weightsDefaults(&cfg)
+	weightsDefaults(fs, &cfg)
 	return journey(cfg, *ckpt, *out, "vggkit train", stdout)
 }
 

@@ -57,12 +57,25 @@ func bindTrain(fs *flag.FlagSet, c *config.Config) {
 	fs.Float64Var(&t.TrunkLR, "trunk-lr", t.TrunkLR, "the trunk's learning rate as a fraction of -lr once unfrozen (0: 0.1 with -weights, else 1)")
 }
 
-// weightsDefaults lets the config pick the normalisation the weights were trained with:
-// the flags start from a resolved config, which holds the tutorial's 0.5 (no flag sets them).
-func weightsDefaults(c *config.Config) {
-	if config.ImageNetWeights(c.Train.Weights) {
-		c.Model.Mean, c.Model.Std = nil, nil
+// weightsDefaults makes the model follow -weights (config.WithWeights: ImageNet's
+// normalisation, ReLU, the variant's arch and batch norm) but for what a flag set: the
+// flags start from a resolved config, so their defaults cannot tell.
+func weightsDefaults(fs *flag.FlagSet, c *config.Config) {
+	if c.Train.Weights == "" {
+		return
 	}
+	given := c.Model
+	*c = c.WithWeights(c.Train.Weights)
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "act":
+			c.Model.Activation = given.Activation
+		case "arch":
+			c.Model.Arch = given.Arch
+		case "bn":
+			c.Model.BatchNorm = given.BatchNorm
+		}
+	})
 }
 
 // validate turns a bad value into a command-line error (exit 2), before any work: the

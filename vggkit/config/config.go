@@ -88,7 +88,7 @@ type Train struct {
 	Weights      string  `json:"weights"`
 	FreezeEpochs int     `json:"freeze_epochs"` // with Weights: train only the head for the first N epochs, batch-norm statistics kept (0: 1; negative: never).
 	FreezeSteps  int     `json:"freeze_steps"`  // with Weights: freeze for this many steps instead of FreezeEpochs (0: use FreezeEpochs).
-	TrunkLR      float64 `json:"trunk_lr"`      // the trunk's learning rate as a fraction of the head's once unfrozen (0: 0.1 with Weights, else 1).
+	TrunkLR      float64 `json:"trunk_lr"`      // the trunk's learning rate as a fraction of the head's once unfrozen (0: 0.1 with Weights, else 1; see TrunkFactor).
 }
 
 // Names of the choices, as the fields above accept them.
@@ -161,7 +161,6 @@ func (t Train) Resolve() Train {
 		t.FreezeEpochs = orI(t.FreezeEpochs, 1)
 		t.TrunkLR = orF(t.TrunkLR, 0.1)
 	}
-	t.TrunkLR = orF(t.TrunkLR, 1)
 	t.Optimizer = or(t.Optimizer, "adam")
 	t.LearningRate = orF(t.LearningRate, 1e-4)
 	t.Momentum = orF(t.Momentum, 0.9)
@@ -184,6 +183,29 @@ func ImageNetWeights(w string) bool {
 	}
 	ext := strings.ToLower(filepath.Ext(w))
 	return ext == ".pth" || ext == ".pt" || ext == ".safetensors" || !strings.ContainsAny(w, `/\.`)
+}
+
+// TrunkFactor is the trunk's learning rate as a fraction of the head's: TrunkLR, which
+// stays 0 (1) without Weights, so that a config resolved before its Weights were set
+// still gets 0.1 with them.
+func (t Train) TrunkFactor() float64 { return orF(t.TrunkLR, 1) }
+
+// WithWeights returns c starting from pretrained weights w (Train.Weights), its model
+// following them: ImageNet weights bring ImageNet's normalisation and ReLU, and a variant
+// name its arch and batch norm (torchvision's VGGs), replacing what c had (c may be
+// resolved already, as config.Demo is); a vggkit run folder changes nothing else.
+func (c Config) WithWeights(w string) Config {
+	c.Train.Weights = w
+	if !ImageNetWeights(w) {
+		return c
+	}
+	m := &c.Model
+	m.Mean, m.Std, m.Activation = nil, nil, ""
+	if arch, _ := strings.CutSuffix(w, "_bn"); contains(Archs, arch) {
+		m.Arch, m.BatchNorm = "", false
+	}
+	c.Model = imageNetDefaults(c.Model, w)
+	return c
 }
 
 // imageNetDefaults makes the model's unset fields follow ImageNet weights: torchvision's
@@ -311,8 +333,8 @@ func (t Train) Validate() error {
 		return fmt.Errorf("epochs %d: need 1 or more", t.Epochs)
 	case t.BatchSize < 1 || t.BatchSize > 1<<16:
 		return fmt.Errorf("batch size %d out of range [1, 65536]", t.BatchSize)
-	case !(t.TrunkLR > 0 && t.TrunkLR <= 10):
-		return fmt.Errorf("trunk lr %g out of range (0, 10]: a fraction of the head's learning rate", t.TrunkLR)
+	case !(t.TrunkLR >= 0 && t.TrunkLR <= 10):
+		return fmt.Errorf("trunk lr %g out of range (0, 10]: a fraction of the head's learning rate (0: the default)", t.TrunkLR)
 	case t.FreezeSteps < 0:
 		return fmt.Errorf("freeze steps %d: need 0 or more", t.FreezeSteps)
 	case !finite(t.CheckpointMinutes):

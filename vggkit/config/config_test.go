@@ -98,7 +98,25 @@ func TestImageNetWeightsDefaults(t *testing.T) {
 			t.Errorf("ImageNetWeights(%q) = %v", w, got)
 		}
 	}
-	if c := (Config{}).Resolve(); c.Train.TrunkLR != 1 || c.Train.FreezeEpochs != 0 {
-		t.Errorf("without weights: trunk lr %g, freeze %d", c.Train.TrunkLR, c.Train.FreezeEpochs)
+	if c := (Config{}).Resolve(); c.Train.TrunkFactor() != 1 || c.Train.FreezeEpochs != 0 {
+		t.Errorf("without weights: trunk lr %g, freeze %d", c.Train.TrunkFactor(), c.Train.FreezeEpochs)
+	}
+}
+
+// Weights set on a config resolved without them (config.Demo, as notebooks do) still get
+// their defaults: the trunk at 0.1 (it was 1: resolved before), and for ImageNet weights
+// the model follows them (the demo's LeakyReLU, 0.5 normalisation and VGG11-BN go).
+func TestWithWeightsOnAResolvedConfig(t *testing.T) {
+	own := Demo().WithWeights(t.TempDir()).Resolve()
+	if own.Train.TrunkFactor() != 0.1 || own.Train.FreezeEpochs != 1 || own.Model.Arch != "vgg11" || own.Model.Mean[0] != 0.5 {
+		t.Errorf("from a vggkit run: trunk lr %g, freeze %d, model %+v", own.Train.TrunkFactor(), own.Train.FreezeEpochs, own.Model)
+	}
+	in := Demo().WithWeights("vgg16").Resolve()
+	m := in.Model
+	if in.Train.TrunkFactor() != 0.1 || m.Arch != "vgg16" || m.BatchNorm || m.Activation != "relu" || m.Mean[1] != 0.456 || m.Std[1] != 0.224 {
+		t.Errorf("from vgg16: trunk lr %g, model %+v", in.Train.TrunkFactor(), m)
+	}
+	if m.Width != 0.125 || m.InputSize != 32 {
+		t.Errorf("from vgg16: width %g and input size %d should stay the demo's", m.Width, m.InputSize)
 	}
 }

@@ -50,7 +50,7 @@ func (l *Learner) activeTrainer() *train.Trainer {
 // head alone.
 func (l *Learner) newTrainer(frozen bool) *train.Trainer {
 	opt := newOptimizer(l.Config.Train)
-	if f := l.Config.Train.TrunkLR; f != 1 && !frozen {
+	if f := l.Config.Train.TrunkFactor(); f != 1 && !frozen {
 		opt = &trunkScaled{Interface: opt, factor: f}
 	}
 	modelFn := func(scope *model.Scope, images *Node) *Node {
