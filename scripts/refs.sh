@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the Python that tests use for references (and prints its path): Debian's PyTorch
 # and torchvision (apt, when missing and run as root) and a venv at .build/refs that sees
-# them, with safetensors and onnxruntime from PyPI (tests/requirements-refs.txt). Tests find
+# them, with safetensors, onnxruntime and tensorboard from PyPI (tests/requirements-refs.txt). Tests find
 # it through VGGKIT_REFS_PYTHON. Python serves only as a reference here: vggkit runs none.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +16,7 @@ if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
   fi
 fi
 venv=.build/refs
-if ! "$venv/bin/python" -c 'import torch, torchvision, safetensors, onnxruntime' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import torch, torchvision, safetensors, onnxruntime, tensorboard' 2>/dev/null; then
   rm -rf "$venv"
   /usr/bin/python3 -m venv --system-site-packages "$venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/requirements-refs.txt >&2

@@ -37,17 +37,18 @@ func bindModel(fs *flag.FlagSet, c *config.Config) {
 
 func bindTrain(fs *flag.FlagSet, c *config.Config) {
 	t := &c.Train
-	fs.StringVar(&t.Optimizer, "optimizer", t.Optimizer, "adam or sgd (with momentum)")
+	fs.StringVar(&t.Optimizer, "optimizer", t.Optimizer, "adam, adamw (decoupled weight decay) or sgd (with momentum)")
 	fs.Float64Var(&t.LearningRate, "lr", t.LearningRate, "learning rate")
 	fs.Float64Var(&t.Momentum, "momentum", t.Momentum, "SGD momentum")
-	fs.Float64Var(&t.WeightDecay, "wd", t.WeightDecay, "weight decay")
-	fs.StringVar(&t.Schedule, "schedule", t.Schedule, "learning-rate schedule: cosine or constant")
+	fs.Float64Var(&t.WeightDecay, "wd", t.WeightDecay, "weight decay: L2 in the gradient with adam and sgd (PyTorch's weight_decay), decoupled w -= lr*wd*w with adamw")
+	fs.StringVar(&t.Schedule, "schedule", t.Schedule, "learning-rate schedule: cosine (to 0), onecycle (warm up from lr/25 over a quarter of the steps, then anneal to lr/25/1e4; -lr is the peak; see 'vggkit lr-find') or constant")
 	fs.IntVar(&t.Epochs, "epochs", t.Epochs, "total epochs (a resumed run continues up to this many)")
 	fs.IntVar(&t.BatchSize, "batch", t.BatchSize, "batch size")
 	fs.Uint64Var(&t.Seed, "seed", t.Seed, "random seed (shuffling, initialisation, augmentation)")
 	fs.IntVar(&t.LogEvery, "log-every", t.LogEvery, "print the mean loss every N steps (-1: once per epoch)")
 	fs.Float64Var(&t.CheckpointMinutes, "ckpt-minutes", t.CheckpointMinutes, "also checkpoint every N minutes (-1: at epoch ends only)")
 	fs.IntVar(&t.EvalEvery, "eval-every", t.EvalEvery, "test accuracy every N epochs (0: every epoch; -1: never)")
+	fs.IntVar(&t.EarlyStop, "early-stop", t.EarlyStop, "stop after N evaluations of test accuracy without improvement (0: never)")
 	fs.BoolVar(&t.DataParallel, "data-parallel", t.DataParallel, "split each batch over all local GPUs (XLA partitioning); the batch must be a multiple of their number")
 	// Their defaults depend on -weights: 0 stands for them.
 	t.FreezeEpochs, t.FreezeSteps, t.TrunkLR = 0, 0, 0

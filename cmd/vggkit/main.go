@@ -1,4 +1,4 @@
-// Command vggkit runs the VGG journey headless: demo, train, eval, predict, summary, download.
+// Command vggkit runs the VGG journey headless: demo, train, eval, predict, lr-find, summary, download.
 package main
 
 import (
@@ -27,6 +27,7 @@ func init() {
 		{"eval", "-ckpt DIR [flags]", "overall and per-class accuracy and the confusion matrix over a whole test split", runEval},
 		{"predict", "-ckpt DIR [-cam OUT.png] IMAGE...", "top-5 classes with probabilities for image files of any size (JPEG, PNG, GIF, BMP, WebP, TIFF), resized and centre-cropped as in training; -cam also draws where the model looked (class activation maps)", runPredict},
 		{"export", "-ckpt DIR [-format onnx] OUT.onnx", "write the model as ONNX for ONNX Runtime or Triton: uint8 images [N,size,size,C] in (resized to the model's input size by the caller), logits out", runExport},
+		{"lr-find", "[flags as train] [-out lr.png]", "fastai's learning-rate finder: a short sweep of exponentially rising rates; prints the suggested rates (valley, minimum/10, steep) and draws the loss curve; the model is left untouched", runLRFind},
 		{"summary", "[flags]", "the layer table (output shape, parameters, multiply-adds) and the total parameter count", runSummary},
 		{"doctor", "[-install cpu|cuda]", "report the compute backends, PJRT plugins and devices; -install fetches the XLA CPU or CUDA plugin with pip", runDoctor},
 		{"bench", "[flags]", "time training steps (or evaluation) of a model on random images: compile time, img/s, TFLOP/s, memory", runBench},

@@ -66,19 +66,20 @@ type Model struct {
 
 // Train holds the optimisation and the loop's settings.
 type Train struct {
-	Optimizer    string  `json:"optimizer"`     // "adam" (default) or "sgd" (with momentum, PyTorch's).
+	Optimizer    string  `json:"optimizer"`     // "adam" (default), "adamw" (decoupled weight decay) or "sgd" (with momentum, PyTorch's).
 	LearningRate float64 `json:"learning_rate"` // peak learning rate (0: 1e-4).
 	Momentum     float64 `json:"momentum"`      // sgd only (0: 0.9, torchvision's recipe; negative: none).
-	WeightDecay  float64 `json:"weight_decay"`  // L2 added to the gradient (PyTorch's weight_decay).
-	Schedule     string  `json:"schedule"`      // "cosine" (default: to 0 over all epochs) or "constant".
+	WeightDecay  float64 `json:"weight_decay"`  // adam, sgd: L2 added to the gradient (PyTorch's weight_decay); adamw: w -= lr*wd*w (PyTorch's AdamW).
+	Schedule     string  `json:"schedule"`      // "cosine" (default: to 0 over all epochs), "onecycle" (LearningRate is the peak) or "constant".
 	Epochs       int     `json:"epochs"`        // total epochs; a resumed run continues up to this many (0: 30).
 	BatchSize    int     `json:"batch_size"`    // 0: 32.
 	Seed         uint64  `json:"seed"`          // shuffling, initialisation and augmentation.
 
-	LogEvery          int     `json:"log_every"`          // mean loss every N steps (0: 100; negative: once per epoch).
-	CheckpointMinutes float64 `json:"checkpoint_minutes"` // also save every N minutes (0: 10; negative: at epoch ends only).
-	EvalEvery         int     `json:"eval_every"`         // test accuracy every N epochs (0: every epoch; negative: never).
-	DataParallel      bool    `json:"data_parallel"`      // split each batch over all local devices (GPUs).
+	LogEvery          int     `json:"log_every"`            // mean loss every N steps (0: 100; negative: once per epoch).
+	CheckpointMinutes float64 `json:"checkpoint_minutes"`   // also save every N minutes (0: 10; negative: at epoch ends only).
+	EvalEvery         int     `json:"eval_every"`           // test accuracy every N epochs (0: every epoch; negative: never).
+	DataParallel      bool    `json:"data_parallel"`        // split each batch over all local devices (GPUs).
+	EarlyStop         int     `json:"early_stop,omitempty"` // stop after N evaluations without a better test accuracy (0: never).
 
 	// Fine-tuning. Weights is where the initial weights come from: "" (random, He
 	// initialisation), a torchvision variant ("vgg16", "vgg16_bn", ...: its file in the cache,
@@ -99,6 +100,12 @@ const (
 	BF16        = "bf16"
 	CropFlip    = "crop-flip"
 	NoAugment   = "none"
+)
+
+// Optimizers and Schedules are the valid Train.Optimizer and Train.Schedule values.
+var (
+	Optimizers = []string{"adam", "adamw", "sgd"}
+	Schedules  = []string{"cosine", "onecycle", "constant"}
 )
 
 // Archs are the VGG variants: torchvision's configurations A, B, D and E.
@@ -319,10 +326,12 @@ func (m Model) Validate() error {
 func (t Train) Validate() error {
 	t = t.Resolve()
 	switch {
-	case t.Optimizer != "adam" && t.Optimizer != "sgd":
-		return fmt.Errorf("unknown optimizer %q: valid are adam, sgd", t.Optimizer)
-	case t.Schedule != "cosine" && t.Schedule != "constant":
-		return fmt.Errorf("unknown schedule %q: valid are cosine, constant", t.Schedule)
+	case !contains(Optimizers, t.Optimizer):
+		return fmt.Errorf("unknown optimizer %q: valid are %s", t.Optimizer, strings.Join(Optimizers, ", "))
+	case !contains(Schedules, t.Schedule):
+		return fmt.Errorf("unknown schedule %q: valid are %s", t.Schedule, strings.Join(Schedules, ", "))
+	case t.EarlyStop < 0:
+		return fmt.Errorf("early stop %d: need 0 (never) or a patience of 1 or more evaluations", t.EarlyStop)
 	case !(t.LearningRate > 0 && t.LearningRate < 10):
 		return fmt.Errorf("learning rate %g out of range (0, 10)", t.LearningRate)
 	case !(t.Momentum < 1) || !finite(t.Momentum):
@@ -348,7 +357,7 @@ func (t Train) Validate() error {
 // computes (precision, devices) and how it reports. Everything else would mix two runs
 // in one history; the changes made are recorded in the history.
 var Resumable = []string{"train.epochs", "train.learning_rate", "model.precision", "train.data_parallel",
-	"train.log_every", "train.checkpoint_minutes", "train.eval_every", "data.dir"}
+	"train.log_every", "train.checkpoint_minutes", "train.eval_every", "train.early_stop", "data.dir"}
 
 // Diff lists the fields (JSON paths such as "model.activation") whose resolved values
 // differ between a and b, as "path: a -> b", sorted; fields in skip are left out.

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"image"
 	"image/png"
+	"math"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot"
 
 	"github.com/vggkit/vggkit/plotting"
 	"github.com/vggkit/vggkit/vggkit/data"
@@ -127,5 +130,26 @@ func TestTransformed(t *testing.T) {
 	}
 	if _, err := Transformed(set, nil, nil, set.H, set.W, mean, std, true, 2); err == nil {
 		t.Error("no images: no error")
+	}
+}
+
+// The finder's picture: a log-scale rate axis over the curve's range without its last 5
+// points (dropped, as fastai does), and it renders.
+func TestLRFindPicture(t *testing.T) {
+	r := &training.LRFindResult{Suggestions: []training.Suggestion{{Name: "valley", LR: 1e-3, PointLR: 1e-3, PointLoss: 2}}}
+	for i := range 30 {
+		r.LRs = append(r.LRs, 1e-6*math.Pow(10, float64(i)/5))
+		r.Losses = append(r.Losses, 3-float64(i%10)/10)
+	}
+	c, err := LRFind(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Plot()
+	if _, ok := p.X.Scale.(plot.LogScale); !ok || p.X.Min != 1e-6 || math.Abs(p.X.Max-r.LRs[24]) > 1e-18 {
+		t.Errorf("x axis: scale %T, range [%g, %g]; want log over [1e-6, %g]", p.X.Scale, p.X.Min, p.X.Max, r.LRs[24])
+	}
+	if png, err := c.PNG(); err != nil || len(png) < 1000 {
+		t.Fatalf("png: %d bytes, %v", len(png), err)
 	}
 }

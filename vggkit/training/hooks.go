@@ -10,9 +10,11 @@ import (
 
 // Hooks are the learner's own hooks, in the order they run: the divergence guard (first,
 // so nothing records or saves a diverged step), test evaluation, the loss log, the
-// progress line, and checkpoints (last, so they hold what the others recorded).
+// progress line, TensorBoard's event files, checkpoints (so they hold what the others
+// recorded) and early stopping (last, so the epoch it stops after is saved).
 func (l *Learner) Hooks() []Hook {
-	return []Hook{l.guardHook(), l.evalHook(), l.logHook(), l.progressHook(), l.checkpointHook()}
+	return []Hook{l.guardHook(), l.evalHook(), l.logHook(), l.progressHook(), l.tensorBoardHook(), l.checkpointHook(),
+		l.earlyStopHook()}
 }
 
 // ErrDiverged is returned (wrapped) when the loss becomes NaN or Inf, or explodes.

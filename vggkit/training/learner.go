@@ -27,6 +27,7 @@ type Learner struct {
 	Dir            string    // run folder: checkpoints are saved and resumed here ("": none).
 	Out            io.Writer // progress and log lines (default os.Stdout; io.Discard to silence).
 	NoProgressLine bool      // keep the loss and epoch lines, drop the progress line (a live view shows it).
+	NoTensorBoard  bool      // write no TensorBoard event files into Dir (tensorboard.go).
 
 	store   *model.Store
 	ops     vgg.Ops // the backend's forms of convolution, bias and pooling

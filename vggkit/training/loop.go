@@ -144,6 +144,11 @@ func (l *Learner) start(train, test *data.Set) (*State, *loader.Loader, error) {
 		fmt.Fprintf(l.Out, "already trained %d steps (%d epochs): nothing to do\n", s.Step, s.Epochs)
 		return nil, nil, nil
 	}
+	if stop, best := EarlyStopped(l.History.Epochs, l.Config.Train.EarlyStop); stop && l.History.Current == nil {
+		fmt.Fprintf(l.Out, "stopped early after epoch %d (best test accuracy at epoch %d): nothing to do; raise early_stop to go on\n",
+			len(l.History.Epochs), best.Epoch)
+		return nil, nil, nil
+	}
 	if s.Step > 0 {
 		fmt.Fprintf(l.Out, "resuming at step %d of %d (epoch %d)\n", s.Step, s.TotalSteps, int(s.Step)/s.StepsPerEpoch+1)
 	}

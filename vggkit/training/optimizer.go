@@ -8,16 +8,43 @@ import (
 	"github.com/vggkit/vggkit/vggkit/config"
 )
 
-// newOptimizer builds the optimizer the options name.
+// newOptimizer builds the optimizer the options name. Weight decay follows PyTorch:
+// "adam" and "sgd" add wd*w to the gradient (L2; with Adam it is then divided by the
+// gradient's running RMS, so large weights with large gradients barely decay), "adamw"
+// decouples it: w -= lr*wd*w beside the Adam step (Loshchilov & Hutter). GoMLX's own
+// Adam WeightDecay is the decoupled form (adam.go adds lr*wd*w to the step), so it serves
+// adamw as it is and adam gets its L2 through the loss it differentiates.
 func newOptimizer(o config.Train) optimizer.Interface {
-	if o.Optimizer == "sgd" {
+	switch o.Optimizer {
+	case "sgd":
 		return &sgdMomentum{lr: o.LearningRate, momentum: max(0, o.Momentum), weightDecay: o.WeightDecay}
+	case "adamw":
+		return optimizer.Adam().LearningRate(o.LearningRate).WeightDecay(o.WeightDecay).Done()
 	}
-	cfg := optimizer.Adam().LearningRate(o.LearningRate)
+	adam := optimizer.Adam().LearningRate(o.LearningRate).Done()
 	if o.WeightDecay > 0 {
-		cfg = cfg.WeightDecay(o.WeightDecay)
+		return &l2Penalty{Interface: adam, weightDecay: o.WeightDecay}
 	}
-	return cfg.Done()
+	return adam
+}
+
+// l2Penalty makes the wrapped optimizer see loss + wd/2 * sum(w^2) over the trainable
+// weights it updates: its gradient is grad + wd*w, PyTorch's weight_decay for Adam. The
+// loss the trainer reports stays the plain one.
+type l2Penalty struct {
+	optimizer.Interface
+	weightDecay float64
+}
+
+func (o *l2Penalty) UpdateGraph(scope *model.Scope, g *Graph, loss *Node) {
+	penalty := ScalarZero(g, loss.DType())
+	for v := range scope.IterVariables() {
+		if v.Trainable && v.InUseByGraph(g) {
+			w := ConvertDType(v.NodeValue(g), loss.DType())
+			penalty = Add(penalty, ReduceAllSum(Square(w)))
+		}
+	}
+	o.Interface.UpdateGraph(scope, g, Add(loss, MulScalar(penalty, o.weightDecay/2)))
 }
 
 // sgdMomentum is PyTorch's SGD: g += wd*w; buf = momentum*buf + g; w -= lr*buf.
