@@ -54,11 +54,11 @@ func runTrain(args []string, stdout io.Writer) error {
 	if err := parseAll(fs, args, &cfg); err != nil {
 		return err
 	}
-	weightsDefaults(fs, &cfg)
 	return journey(cfg, *ckpt, *out, "vggkit train", stdout)
 }
 
-// parseAll parses the flags, refuses extra arguments and checks the configuration.
+// parseAll parses the flags, refuses extra arguments, lets the model follow -weights and
+// checks the configuration.
 func parseAll(fs *flag.FlagSet, args []string, cfg *config.Config) error {
 	if err := parse(fs, args); err != nil {
 		return err
@@ -66,6 +66,7 @@ func parseAll(fs *flag.FlagSet, args []string, cfg *config.Config) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
+	weightsDefaults(fs, cfg)
 	return validate(*cfg) // the parsed values: a bad one fails before any work.
 }
 

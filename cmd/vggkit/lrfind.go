@@ -32,7 +32,6 @@ func runLRFind(args []string, stdout io.Writer) error {
 	if !(o.Start > 0 && o.End > o.Start) || o.Steps < 6 {
 		return fmt.Errorf("%w: -start %g, -end %g, -steps %d: need 0 < start < end and 6 steps or more", errUsage, o.Start, o.End, o.Steps)
 	}
-	weightsDefaults(&cfg)
 	warnNoSIMD(stdout)
 	run, err := vggkit.Open(cfg, "")
 	if err != nil {

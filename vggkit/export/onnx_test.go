@@ -19,23 +19,9 @@ import (
 	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/export"
 	"github.com/vggkit/vggkit/vggkit/refstest"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 	"github.com/vggkit/vggkit/vggkit/training"
 )
-
-// testBackend is the pure-Go backend, or the default choice with VGGKIT_TEST_BACKEND=default
-// (as vggkit/training's tests choose).
-func testBackend(t testing.TB) *backend.Choice {
-	if os.Getenv("VGGKIT_TEST_BACKEND") == "default" {
-		t.Setenv(backend.EnvVar, "")
-	} else {
-		t.Setenv(backend.EnvVar, "go")
-	}
-	c, err := backend.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // ortScript runs the ONNX file argv[1] on the raw uint8 images in argv[2] (shape argv[3])
 // with ONNX Runtime and writes the logits as raw float32 to argv[4]; it prints the
@@ -62,7 +48,7 @@ type exportCase struct {
 
 func TestONNXMatchesVggkit(t *testing.T) {
 	py := refstest.Python(t)
-	b := testBackend(t)
+	b := testbackend.Choice(t)
 	base := config.Model{Arch: "vgg11", Width: 0.125, InputSize: 32, Augment: config.NoAugment}
 	with := func(f func(*config.Model)) config.Model { m := base; f(&m); return m }
 	cases := []exportCase{

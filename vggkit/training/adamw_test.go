@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/refstest"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 )
 
 // Three steps of "adam" with weight decay (L2 in the gradient) and "adamw" (decoupled)
@@ -54,7 +55,7 @@ func runOptimizer(t *testing.T, o config.Train, steps int) []float64 {
 		t.Fatal(err)
 	}
 	opt := newOptimizer(o)
-	exec, err := model.NewExec(goChoice(t).Backend, store, func(scope *model.Scope, xs *Node) *Node {
+	exec, err := model.NewExec(testbackend.Choice(t).Backend, store, func(scope *model.Scope, xs *Node) *Node {
 		w := store.GetVariable("/w").NodeValue(xs.Graph())
 		loss := Add(ReduceAllSum(Mul(w, xs)), ReduceAllSum(Square(w)))
 		opt.UpdateGraph(scope, xs.Graph(), loss)

@@ -13,6 +13,7 @@ import (
 	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
@@ -20,7 +21,7 @@ import (
 // computed here on the host from FeatureMaps and Variables; Grad-CAM on the same model is
 // that map over h*w (alpha_c = w[c,k]/(h*w)), which checks the gradient path.
 func TestCAMIsTheHeadWeightsOverTheFeatureMap(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	m := tinyModel()
 	m.InputSize = 64 // a 4x4 map at the last convolution: positions to tell apart.
 	set := shapesSet(t, "test", 1)
@@ -108,7 +109,7 @@ func TestCAMMassIsOnTheObject(t *testing.T) {
 	if testing.Short() || os.Getenv("VGGKIT_TEST_BACKEND") != "default" {
 		t.Skip("trains at 96 px for about a minute: run with VGGKIT_TEST_BACKEND=default (XLA on CPU)")
 	}
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	test := shapesSet(t, "test", 10)
 	masks, err := data.Shapes10Masks("test", 10)
 	if err != nil {
@@ -191,7 +192,7 @@ func massOnObjects(t *testing.T, l *Learner, test *data.Set, masks [][]bool) (in
 		up := cm.Upsample(test.H, test.W)
 		in, a := massInside(up, masks[i])
 		inside, area, n = inside+in, area+a, n+1
-		if masks[i][peak(up)] {
+		if masks[i][argmax(up)] {
 			peaks++
 		}
 	}
@@ -220,15 +221,4 @@ func massInside(m []float32, mask []bool) (inside, area float64) {
 		return area, area // no evidence anywhere: as good as uniform.
 	}
 	return inside / total, area
-}
-
-// peak is the index of the map's largest value.
-func peak(m []float32) int {
-	best := 0
-	for p, v := range m {
-		if v > m[best] {
-			best = p
-		}
-	}
-	return best
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 )
 
 // A scripted test accuracy, one value per epoch (-1: not evaluated). With patience 2 the
@@ -11,7 +13,7 @@ import (
 // evaluations without improvement: training stops after epoch 6, not before.
 func TestEarlyStopAtTheRightEpoch(t *testing.T) {
 	accs := []float64{0.3, 0.5, 0.6, 0.6, -1, 0.55, 0.7, 0.1}
-	l, err := newLearner(goChoice(t), tinyModel(), tinyOptions(), shapesSet(t, "test", 1).Classes)
+	l, err := newLearner(testbackend.Choice(t), tinyModel(), tinyOptions(), shapesSet(t, "test", 1).Classes)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 )
 
 // snapshot copies the model's variables (path -> values).
@@ -58,7 +59,7 @@ func firstClasses(s *data.Set, k int) *data.Set {
 // checkpoint's, the new head fresh; while frozen (one epoch) only the head changes and the
 // batch-norm statistics stay; after, the trunk trains too.
 func TestFineTuneFreezesTrunkThenTrainsIt(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	_, src := trainedOneEpoch(t, b)
 	pre, err := Load(b, src)
 	if err != nil {
@@ -115,7 +116,7 @@ func TestFineTuneFreezesTrunkThenTrainsIt(t *testing.T) {
 // the same weights and batch (for Adam, whose step a scaled gradient would not change);
 // the head's change is the same.
 func TestTrunkLearningRateScalesTrunkStep(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	set := shapesSet(t, "train", 2)
 	step := func(f float64) (before, after map[string][]float32) {
 		o := tinyOptions()
@@ -165,7 +166,7 @@ func TestTrunkLearningRateScalesTrunkStep(t *testing.T) {
 
 // A checkpoint of another trunk is refused, naming what differs.
 func TestWeightsFromAnotherTrunkRefused(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	_, src := trainedOneEpoch(t, b)
 	m := tinyModel()
 	m.Width *= 2

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vggkit/vggkit/vggkit/config"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
@@ -17,7 +18,7 @@ func TestSmallVGGLearnsShapes10(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for about 2 minutes")
 	}
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	trainSet, testSet := shapesSet(t, "train", 0), shapesSet(t, "test", 0)
 	cfg := vgg.Default()
 	cfg.Arch, cfg.BatchNorm, cfg.Width, cfg.InputSize = "vgg11", true, 0.125, 32

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 )
 
 // A synthetic curve, worked through fastai's rules by hand (rates 1e-5 * 10^(i/4)).
@@ -60,7 +61,7 @@ func TestSuggestOnSyntheticCurve(t *testing.T) {
 // The finder sweeps the rates exponentially, smooths the loss as fastai does, and puts
 // every variable (weights, Adam's moments, the step, the rate) back as it was.
 func TestLRFindRestoresTheLearner(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	trainSet := shapesSet(t, "train", 4) // 40 images: 2 batches of 16 per epoch.
 	l, err := newLearner(b, tinyModel(), tinyOptions(), trainSet.Classes)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 )
 
 // sgdMomentum follows PyTorch's SGD: g = grad + wd*w; buf = mom*buf + g; w -= lr*buf.
@@ -20,7 +21,7 @@ func TestSGDMomentumMatchesPyTorchRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt := &sgdMomentum{lr: lr, momentum: mom, weightDecay: wd}
-	exec, err := model.NewExec(goChoice(t).Backend, store, func(scope *model.Scope, xs *Node) *Node {
+	exec, err := model.NewExec(testbackend.Choice(t).Backend, store, func(scope *model.Scope, xs *Node) *Node {
 		w := store.GetVariable("/w").NodeValue(xs.Graph())
 		loss := ReduceAllSum(Mul(w, xs))
 		opt.UpdateGraph(scope, xs.Graph(), loss)

@@ -6,13 +6,15 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 )
 
 // Data parallel over the XLA CPU plugin's 4 host devices computes what one device does
 // with the whole batch: the same losses, and weights that give the same logits; the
 // checkpoint it saves loads on one device.
 func TestDataParallelMatchesOneDevice(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	if b.Backend.NumDevices() < 2 {
 		t.Skipf("backend %s has %d device: data parallel needs several (VGGKIT_TEST_BACKEND=default with the XLA CPU plugin has 4)",
 			b.Config, b.Backend.NumDevices())
@@ -75,7 +77,7 @@ func TestDataParallelMatchesOneDevice(t *testing.T) {
 }
 
 func TestDataParallelBatchMustDivide(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	set := shapesSet(t, "train", 4)
 	opts := tinyOptions()
 	opts.BatchSize, opts.DataParallel = 6, true

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
 
@@ -14,7 +15,7 @@ import (
 // mantissa, so within a few percent of the logits' spread), the weights stay f32, and a
 // short bf16 run learns.
 func TestBF16MatchesF32AndLearns(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	if b.IsGo() {
 		t.Skip("bf16 is for XLA: the pure-Go backend lacks bf16 kernels for some ops")
 	}

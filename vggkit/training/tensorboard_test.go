@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vggkit/vggkit/vggkit/refstest"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 )
 
 // A 2-epoch run with a folder writes event files that TensorBoard's own reader
@@ -13,7 +14,7 @@ import (
 // (as float32, TensorBoard's simple_value), at the right steps.
 func TestTensorBoardEventsReadBack(t *testing.T) {
 	py := refstest.Python(t)
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	trainSet, test := shapesSet(t, "train", 4), shapesSet(t, "test", 2) // 2 steps per epoch.
 	o := tinyOptions()
 	o.LogEvery, o.EvalEvery, o.Schedule = 1, 1, "onecycle"

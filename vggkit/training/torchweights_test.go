@@ -8,6 +8,7 @@ import (
 
 	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/refstest"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 )
 
 // A torchvision .pth (vgg11_bn layout at 1/16 width, classic 1000-class head) starts a
@@ -37,7 +38,7 @@ print(json.dumps({"w00": m.features[0].weight[:, :, 0, 0].flatten().tolist()[:12
 	cfg := config.Config{Data: config.Data{Name: "shapes10"},
 		Model: config.Model{Arch: "vgg11", BatchNorm: true, Width: 1.0 / 16, InputSize: 32},
 		Train: config.Train{Weights: filepath.Join(dir, "vgg11_bn-tiny.pth")}}
-	l, err := New(goChoice(t), cfg, shapesSet(t, "test", 1).Classes)
+	l, err := New(testbackend.Choice(t), cfg, shapesSet(t, "test", 1).Classes)
 	if err != nil {
 		t.Fatal(err)
 	}

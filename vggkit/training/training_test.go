@@ -17,23 +17,9 @@ import (
 	"github.com/vggkit/vggkit/vggkit/checkpoint"
 	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
-
-// goChoice is the backend the tests run on: the pure-Go backend, or the default choice
-// (XLA on CPU where its plugin is installed) with VGGKIT_TEST_BACKEND=default.
-func goChoice(t testing.TB) *backend.Choice {
-	if os.Getenv("VGGKIT_TEST_BACKEND") == "default" {
-		t.Setenv(backend.EnvVar, "")
-	} else {
-		t.Setenv(backend.EnvVar, "go")
-	}
-	c, err := backend.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // tinyModel is a VGG11 with batch norm at 1/16 width on 32 px: fast enough for unit tests.
 func tinyModel() vgg.Config {
@@ -96,7 +82,7 @@ func argmax(row []float32) int {
 // resume at the saved step, finish at the same step count as an uninterrupted 3-epoch
 // run, with the same weights.
 func TestCheckpointResume(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	trainSet := shapesSet(t, "train", 4) // 40 images: 2 steps of 16 per epoch.
 	dir := t.TempDir()
 	cfg := tinyConfig(tinyModel(), tinyOptions())
@@ -185,7 +171,7 @@ func trainedOneEpoch(t *testing.T, b *backend.Choice) (config.Config, string) {
 
 // A resume that changes the model, the data or the optimiser is refused, naming the fields.
 func TestResumeRefusesAnotherConfiguration(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	cfg, dir := trainedOneEpoch(t, b)
 	for field, mutate := range map[string]func(*config.Config){
 		"model.activation": func(c *config.Config) { c.Model.Activation = "relu" },
@@ -204,7 +190,7 @@ func TestResumeRefusesAnotherConfiguration(t *testing.T) {
 
 // Corrupt checkpoints give an error naming the file (and the variable), never a model.
 func TestCheckpointBadFiles(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	_, dir := trainedOneEpoch(t, b)
 	file := filepath.Join(dir, checkpoint.File)
 	good, err := os.ReadFile(file)
@@ -246,7 +232,7 @@ func TestCheckpointBadFiles(t *testing.T) {
 // a save between the diverging update and the NaN kept diverged weights over the good
 // checkpoint, and the resume failed again.)
 func TestDivergedRunKeepsLastGoodCheckpoint(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	trainSet := shapesSet(t, "train", 8) // 5 steps per epoch
 	dir := t.TempDir()
 	m := tinyModel()
@@ -295,7 +281,7 @@ func TestDivergedRunKeepsLastGoodCheckpoint(t *testing.T) {
 
 // Two trainings in one folder: the second is refused, naming the folder and the first.
 func TestSecondTrainingInFolderRefused(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	trainSet := shapesSet(t, "train", 4)
 	dir := t.TempDir()
 	cfg := tinyConfig(tinyModel(), tinyOptions())
@@ -323,7 +309,7 @@ func TestSecondTrainingInFolderRefused(t *testing.T) {
 // Stopped after an epoch's last step but before its summary (a kill at the boundary),
 // the resumed run still records that epoch, over all of its steps.
 func TestStopAtEpochBoundaryKeepsTheEpoch(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	trainSet := shapesSet(t, "train", 4) // 2 steps per epoch
 	dir := t.TempDir()
 	cfg := tinyConfig(tinyModel(), tinyOptions())
@@ -364,7 +350,7 @@ func TestCosineSchedule(t *testing.T) {
 
 // The learning rate the optimizer uses is the schedule's, step by step.
 func TestLoopSetsScheduledRate(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	trainSet := shapesSet(t, "train", 4)
 	o := tinyOptions()
 	o.Schedule, o.Epochs = "cosine", 2
@@ -388,7 +374,7 @@ func TestLoopSetsScheduledRate(t *testing.T) {
 
 // Evaluation counts every image, including a last partial batch.
 func TestEvaluateCountsEveryImage(t *testing.T) {
-	b := goChoice(t)
+	b := testbackend.Choice(t)
 	test := shapesSet(t, "test", 4).Head(37) // 37 images, batch 16: 16+16+5.
 	l, err := newLearner(b, tinyModel(), tinyOptions(), test.Classes)
 	if err != nil {

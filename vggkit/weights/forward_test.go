@@ -12,25 +12,10 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/vggkit/vggkit/vggkit/backend"
 	"github.com/vggkit/vggkit/vggkit/config"
+	"github.com/vggkit/vggkit/vggkit/testbackend"
 	"github.com/vggkit/vggkit/vggkit/vgg"
 )
-
-// testChoice is the pure-Go backend, or the default choice with VGGKIT_TEST_BACKEND=default
-// (as vggkit/training's tests).
-func testChoice(t *testing.T) *backend.Choice {
-	if os.Getenv("VGGKIT_TEST_BACKEND") == "default" {
-		t.Setenv(backend.EnvVar, "")
-	} else {
-		t.Setenv(backend.EnvVar, "go")
-	}
-	c, err := backend.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // forward runs vggkit's model with vars set in a fresh store (as Learner.SetVariables
 // does) on uint8 images [n,size,size,3] and returns the logits. It also checks that the
@@ -38,7 +23,7 @@ func testChoice(t *testing.T) *backend.Choice {
 // otherwise be created with random values).
 func forward(t *testing.T, m config.Model, vars map[string]*tensors.Tensor, images []byte, size int) []float32 {
 	t.Helper()
-	choice := testChoice(t)
+	choice := testbackend.Choice(t)
 	store := model.NewStore()
 	for p, v := range vars {
 		if _, err := store.CreateVariable("/model/"+p, v); err != nil {
