@@ -101,7 +101,7 @@ func TestReadRefusesDamagedFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, cut := range []int{len(b) / 2, len(b) - 100, 20, 3} {
+		for _, cut := range []int{len(b) / 2, len(b) - 1000, len(b) - 100, len(b) - 4, len(b) - 1, 20, 3} {
 			path := filepath.Join(dir, f+".cut")
 			if err := os.WriteFile(path, b[:cut], 0o644); err != nil {
 				t.Fatal(err)

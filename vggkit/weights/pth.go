@@ -10,7 +10,7 @@ import (
 // readPth reads a torch.save'd state dict with gopickle (both the zip and the legacy
 // format). A checkpoint that wraps the state dict ({"state_dict": ...} or
 // {"model": ...}) is unwrapped.
-func readPth(path string) (rs map[string]raw, err error) {
+func readPth(path string, legacy bool) (rs map[string]raw, err error) {
 	defer func() {
 		// gopickle may panic on malformed input; a bad file is an error, not a crash.
 		if p := recover(); p != nil {
@@ -33,11 +33,21 @@ func readPth(path string) (rs map[string]raw, err error) {
 		}
 	}
 	rs = map[string]raw{}
+	var all []*pytorch.Tensor
 	for name, v := range entries {
 		t, ok := v.(*pytorch.Tensor)
 		if !ok {
 			return nil, fmt.Errorf("entry %q is a %T, not a tensor: want a state dict", name, v)
 		}
+		all = append(all, t)
+	}
+	if legacy {
+		if err := checkLegacyEnd(path, all); err != nil {
+			return nil, err
+		}
+	}
+	for name, v := range entries {
+		t := v.(*pytorch.Tensor)
 		r, err := fromTorch(t)
 		if err != nil {
 			return nil, fmt.Errorf("tensor %s: %w", name, err)

@@ -64,7 +64,7 @@ func readRaw(path string) (map[string]raw, string, error) {
 	if format == FormatSafetensors {
 		rs, err = readSafetensors(path)
 	} else {
-		rs, err = readPth(path)
+		rs, err = readPth(path, format == FormatPthLegacy)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("%s (%s): %w", path, format, err)
