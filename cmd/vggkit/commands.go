@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -51,10 +52,35 @@ func runTrain(args []string, stdout io.Writer) error {
 	bindData(fs, &cfg.Data)
 	bindModel(fs, &cfg)
 	bindTrain(fs, &cfg)
+	cpuprofile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to this file (go tool pprof; bench/train/README.md)")
 	if err := parseAll(fs, args, &cfg); err != nil {
 		return err
 	}
+	if *cpuprofile != "" {
+		stopProfile, err := startCPUProfile(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	return journey(cfg, *ckpt, *out, "vggkit train", stdout)
+}
+
+// startCPUProfile starts Go's CPU profiler writing to path; the returned function stops
+// it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // parseAll parses the flags, refuses extra arguments, lets the model follow -weights and

@@ -730,3 +730,25 @@ func TestPredictCAM(t *testing.T) {
 		t.Errorf("-cam into a missing folder: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// -cpuprofile writes a Go CPU profile of the run (bench/train/README.md); a path that
+// cannot be created fails before any work.
+func TestTrainCPUProfile(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu.prof")
+	code, stdout, errOut := runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-arch", "vgg11",
+		"-width", "0.0625", "-size", "32", "-epochs", "1", "-batch", "4", "-augment", "none", "-ckpt", "",
+		"-out", filepath.Join(dir, "report"), "-cpuprofile", prof)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
+		t.Errorf("profile %s: %v", prof, err)
+	}
+	code, _, errOut = runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-epochs", "1", "-ckpt", "",
+		"-out", filepath.Join(dir, "report2"), "-cpuprofile", filepath.Join(dir, "no", "such", "dir", "cpu.prof"))
+	if code == 0 || !strings.Contains(errOut, "-cpuprofile") {
+		t.Errorf("bad profile path: exit %d, stderr %q", code, errOut)
+	}
+}
