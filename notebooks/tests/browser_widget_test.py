@@ -50,7 +50,14 @@ def check_sort(page, problems):
 
 def check_explorer(page, port, token, problems):
     """Picks CHOICE in the explorer's menu, waits for the picture to change, clicks Done."""
-    page.wait_for_selector(".jp-OutputArea-output select", timeout=600_000)
+    # JupyterLab draws only the cells in view, and runs an output's scripts (the widgets')
+    # only once drawn: keep the last cell in view while the sweep runs.
+    deadline = time.time() + 600
+    while not page.locator(".jp-OutputArea-output select").count():
+        if time.time() > deadline:
+            raise TimeoutError("the explorer's menu did not appear in 10 minutes")
+        page.locator(".jp-Notebook .jp-Cell").last.scroll_into_view_if_needed()
+        time.sleep(1)
     img = page.locator("img.vggkit-sweep").first
     before = img.get_attribute("src")
     title = page.locator(".jp-OutputArea-output b", has_text="trials").last

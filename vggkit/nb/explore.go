@@ -31,7 +31,10 @@ func Explore(rs []sweep.Result, space sweep.Space) {
 		flush()
 	}
 	draw(0)
-	if !FrontEnd(5 * time.Second) {
+	if !FrontEnd(20 * time.Second) {
+		if config.Env().JupyterSession != "" {
+			fmt.Println("no browser answered (is the notebook open?): the picture only; run the cell again to compare")
+		}
 		return
 	}
 	explore(subsets, draw)
@@ -70,7 +73,8 @@ func explore(subsets []sweep.Subset, draw func(int)) {
 }
 
 // FrontEnd tells whether a browser is connected to the kernel, by asking it to send a
-// value back over GoNB's comms within timeout: a headless execution has no browser to
+// value back over GoNB's comms within timeout (JupyterLab runs an output's script only once
+// the cell is drawn, so allow for scrolling): a headless execution has no browser to
 // run the request, and widgets there would block the cell forever. A kernel that no
 // Jupyter server started (nbconvert, nbclient) is not asked: starting GoNB's comms
 // leaves its scripts among the cell's outputs.
