@@ -45,10 +45,14 @@ func runDemo(args []string, stdout io.Writer) error {
 }
 
 func runTrain(args []string, stdout io.Writer) error {
-	cfg := config.Default()
+	cfg, outDef, ckptDef, err := trainDefaults(args)
+	if err != nil {
+		return err
+	}
 	fs := newFlags("train", stdout)
-	out := fs.String("out", "vggkit-run", "report folder")
-	ckpt := fs.String("ckpt", "vggkit-run/checkpoint", "checkpoint folder: resumed when it holds a checkpoint of the same configuration (empty: none)")
+	fs.String("config", "", "a configuration file (JSON, as 'vggkit sweep -plan' writes one per trial): the flags' defaults; the run folder is then the file's folder")
+	out := fs.String("out", outDef, "report folder")
+	ckpt := fs.String("ckpt", ckptDef, "checkpoint folder: resumed when it holds a checkpoint of the same configuration (empty: none)")
 	bindData(fs, &cfg.Data)
 	bindModel(fs, &cfg)
 	bindTrain(fs, &cfg)

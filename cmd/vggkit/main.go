@@ -23,7 +23,8 @@ var commands []command
 func init() {
 	commands = []command{
 		{"demo", "[flags]", "the whole journey on the embedded Shapes10 dataset with a small VGG (a few minutes on 2 CPU cores); writes a report folder", runDemo},
-		{"train", "[flags]", "train a VGG (resumes from -ckpt when it holds a checkpoint); evaluates and writes a report at the end", runTrain},
+		{"train", "[-config FILE] [flags]", "train a VGG (resumes from -ckpt when it holds a checkpoint); evaluates and writes a report at the end", runTrain},
+		{"sweep", "-plan -dir DIR [-space FILE] | -collect DIR", "hyperparameter sweeps spread over any scheduler: -plan writes one config file per trial (run each with 'vggkit train -config'), -collect gathers the results from the run folders", runSweep},
 		{"eval", "-ckpt DIR [flags]", "overall and per-class accuracy and the confusion matrix over a whole test split", runEval},
 		{"predict", "-ckpt DIR [-cam OUT.png] IMAGE...", "top-5 classes with probabilities for image files of any size (JPEG, PNG, GIF, BMP, WebP, TIFF), resized and centre-cropped as in training; -cam also draws where the model looked (class activation maps)", runPredict},
 		{"export", "-ckpt DIR [-format onnx] OUT.onnx", "write the model as ONNX for ONNX Runtime or Triton: uint8 images [N,size,size,C] in (resized to the model's input size by the caller), logits out", runExport},

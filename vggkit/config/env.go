@@ -21,6 +21,9 @@ type Environment struct {
 	XLAFlags   string // XLA_FLAGS: XLA's own flags; vggkit adds its autotune cache to them.
 	CUDAChecks string // GOPJRT_CUDA_CHECKS: go-xla's check of the CUDA install ("": vggkit turns it off, see backend).
 	Fast       bool   // VGGKIT_FAST: notebooks run a short version (CI).
+	// JPY_SESSION_NAME: the notebook's path, set by a Jupyter server for the kernels it
+	// starts (a browser may be attached); headless runners (nbconvert, nbclient) do not set it.
+	JupyterSession string
 
 	// VGGKIT_REFS_PYTHON: a python with PyTorch, torchvision, safetensors and onnxruntime,
 	// which tests use to write reference models and check exports (scripts/refs.sh makes one
@@ -58,18 +61,19 @@ const DefaultMaxImagePixels = 50_000_000
 // Env reads the environment.
 func Env() Environment {
 	e := Environment{
-		Cache:       os.Getenv(EnvCache),
-		Backend:     os.Getenv(EnvBackend),
-		Conv:        os.Getenv(EnvConv),
-		OneDNN:      os.Getenv(EnvOneDNN) != "0",
-		CPUKernels:  os.Getenv(EnvCPUKernels) != "0",
-		Python:      os.Getenv(EnvPython),
-		CUDAHome:    os.Getenv("CUDA_HOME"),
-		XLAFlags:    os.Getenv("XLA_FLAGS"),
-		CUDAChecks:  os.Getenv(EnvCUDAChecks),
-		Fast:        os.Getenv(EnvFast) != "",
-		RefsPython:  os.Getenv(EnvRefsPython),
-		RequireRefs: os.Getenv(EnvRequireRefs) != "",
+		Cache:          os.Getenv(EnvCache),
+		Backend:        os.Getenv(EnvBackend),
+		Conv:           os.Getenv(EnvConv),
+		OneDNN:         os.Getenv(EnvOneDNN) != "0",
+		CPUKernels:     os.Getenv(EnvCPUKernels) != "0",
+		Python:         os.Getenv(EnvPython),
+		CUDAHome:       os.Getenv("CUDA_HOME"),
+		XLAFlags:       os.Getenv("XLA_FLAGS"),
+		CUDAChecks:     os.Getenv(EnvCUDAChecks),
+		Fast:           os.Getenv(EnvFast) != "",
+		JupyterSession: os.Getenv("JPY_SESSION_NAME"),
+		RefsPython:     os.Getenv(EnvRefsPython),
+		RequireRefs:    os.Getenv(EnvRequireRefs) != "",
 
 		MaxImagePixelsVar: os.Getenv(EnvMaxPixels),
 	}
