@@ -146,6 +146,46 @@ def gpu_process_mib():
     return None
 
 
+def new_tf32_api():
+    """Whether this PyTorch has the fp32_precision flags (2.9+). Older ones raise
+    AssertionError, not AttributeError, for unknown attributes of torch.backends.cuda.matmul."""
+    try:
+        torch.backends.cuda.matmul.fp32_precision  # noqa: B018
+        torch.backends.cudnn.conv.fp32_precision  # noqa: B018
+        return True
+    except (AttributeError, AssertionError):
+        return False
+
+
+def enable_tf32():
+    """TF32 for f32 matmuls and cuDNN convolutions; returns what was set (for the record).
+
+    PyTorch 2.9 and later have fp32_precision and raise when the legacy allow_tf32 flags
+    and the new API are mixed (Inductor reads the new one), so there only the new API is
+    used; older versions (1.13 .. 2.8) get the allow_tf32 flags."""
+    matmul = torch.backends.cuda.matmul
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if new_tf32_api():
+        matmul.fp32_precision = "tf32"
+        conv.fp32_precision = "tf32"
+        return "fp32_precision=tf32 (cuda.matmul, cudnn.conv)"
+    matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    return "allow_tf32=True (cuda.matmul, cudnn)"
+
+
+def tf32_state():
+    """The TF32 settings as PyTorch reports them (nothing set: its defaults)."""
+    try:
+        matmul = torch.backends.cuda.matmul
+        conv = getattr(torch.backends.cudnn, "conv", None)
+        if new_tf32_api():
+            return f"matmul {matmul.fp32_precision}, cudnn.conv {conv.fp32_precision}"
+        return f"matmul allow_tf32={matmul.allow_tf32}, cudnn allow_tf32={torch.backends.cudnn.allow_tf32}"
+    except Exception as e:  # noqa: BLE001 - only a record
+        return f"unknown ({e})"
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", default="vgg16", choices=sorted(CFGS))
@@ -193,12 +233,16 @@ def main(argv=None):
     torch.manual_seed(a.seed)
 
     dev = torch.device(a.device)
+    tf32 = None
     if a.device == "cuda":
         # PyTorch's defaults on Ampere and later: TF32 for convolutions (cuDNN) is on; XLA
-        # uses TF32 for f32 convolutions and matmuls too, so allow it for matmuls as well.
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        # uses TF32 for f32 convolutions and matmuls too, so allow it for matmuls as well
+        # (what torch.compile's f32 comparisons want: Inductor warns without it).
+        tf32 = enable_tf32()
         torch.backends.cudnn.benchmark = True
+    if a.compile and not hasattr(torch, "compile"):
+        print(json.dumps({"error": f"torch.compile needs PyTorch 2.0 or newer; this is {torch.__version__}"}))
+        sys.exit(3)
     model = VGG(a.arch, a.bn, a.act, a.slope, a.head, a.width_div, a.classes, a.dropout)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     model = model.to(dev, memory_format=fmt)
@@ -271,6 +315,8 @@ def main(argv=None):
         "device": torch.cuda.get_device_name(0) if a.device == "cuda" else "cpu",
         "precision": a.precision,
         "compile": a.compile,
+        "tf32": tf32_state() if a.device == "cuda" else None,
+        "tf32_set": tf32,
         "gpu_max_reserved_mib": round(torch.cuda.max_memory_reserved() / 2**20, 1) if a.device == "cuda" else None,
         "gpu_process_mib": gpu_process_mib() if a.device == "cuda" else None,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
