@@ -5,7 +5,8 @@
 #      bounded time, about 3 minutes in all (scripts/fuzz.sh); then the XLA CPU plugin
 #      installed from PyPI (vggkit doctor -install cpu) and the backend and training tests
 #      again on XLA, with the fast CPU path; then the consumer smoke test
-#      (scripts/consumer-test.sh: vggkit imported by another module, upstream go-xla);
+#      (scripts/consumer-test.sh: vggkit imported by another module, upstream go-xla); the
+#      GPU and whole-run benchmark scripts in dry runs (tiny sizes, on the CPU);
 #   2. the notebook set-up (scripts/lab.sh --setup-only), hadolint on docker/Dockerfile,
 #      every notebook validated against nbformat's schema and the .gitignore of what
 #      Jupyter writes beside them (notebooks/tests/validate_test.py), JupyterLab started
@@ -32,6 +33,10 @@ scripts/fuzz.sh
 GOEXPERIMENT=simd go run ./cmd/vggkit doctor -install cpu
 VGGKIT_TEST_BACKEND=default GOEXPERIMENT=simd go test -count=1 ./vggkit/backend/ ./vggkit/training/
 scripts/consumer-test.sh
+# The benchmarks' own logic, with tiny sizes on the CPU: the GPU check and the tutorial's
+# run side by side (bench/gpu, for a lent GPU), and the whole-run CPU benchmark (bench/train).
+PYTHON="$VGGKIT_REFS_PYTHON" bench/gpu/dryrun_test.sh
+bench/train/dryrun_test.sh
 [ "${VGGKIT_SKIP_NOTEBOOKS:-}" = 1 ] && exit 0
 
 scripts/lab.sh --setup-only
