@@ -23,7 +23,7 @@ const (
 
 	captionFontPx  = 12 // caption text height in pixels
 	titleFontPx    = 16
-	maxCaptionRows = 3 // longer captions are cut with an ellipsis
+	maxCaptionRows = 4 // longer captions are cut with an ellipsis (4: a prediction and a true class of two rows each)
 )
 
 // GridOptions configures ImageGrid. The zero value gives torchvision-like

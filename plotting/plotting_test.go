@@ -247,6 +247,14 @@ func TestWrapText(t *testing.T) {
 	if strings.Join(got, "|") != "true: cat|pred: dog" {
 		t.Errorf("wrap at ' / ': got %q", got)
 	}
+	// The longest Shapes10 and STL-10 captions of a mistakes grid (prediction first, then
+	// the true class) fit a 96 px cell whole: nothing cut, the prediction on top.
+	for _, c := range []string{"horizontal stripes 100%\ntrue: vertical stripes", "airplane 97%\ntrue: checkerboard"} {
+		got := wrapText(face, c, 96, maxCaptionRows)
+		if j := strings.Join(got, " "); strings.Contains(j, "…") || j != strings.ReplaceAll(c, "\n", " ") {
+			t.Errorf("caption %q wrapped to %q", c, got)
+		}
+	}
 	if got := wrapText(face, "cat", 96, 3); len(got) != 1 || got[0] != "cat" {
 		t.Errorf("short caption: got %q", got)
 	}

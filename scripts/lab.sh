@@ -3,7 +3,7 @@
 # vggkit's notebooks, on 127.0.0.1 with token authentication.
 #
 #   scripts/lab.sh                 set up, then start JupyterLab (prints the URL with its token)
-#   scripts/lab.sh --setup-only    set up only: venv, GoNB + goimports + gopls, the kernel
+#   scripts/lab.sh --setup-only    set up only: venv, GoNB + goimports + gopls, the kernel, the XLA CPU plugin
 #   scripts/lab.sh --port 8899     another port (default 8888; a port in use is an error)
 #   scripts/lab.sh --dir DIR       serve another folder of notebooks (default: notebooks/)
 #   scripts/lab.sh --ip 0.0.0.0    listen on all interfaces (the Docker image; default 127.0.0.1)
@@ -170,34 +170,74 @@ PY
 }
 [ "$setup_only" = 1 ] || listen_check check
 
+# Set-up, phase by phase, each line stamped with the time since the start. On a fresh
+# machine the work is downloads (pip, the Go module proxy) and compiling; what JupyterLab
+# needs (the venv, GoNB, goimports) runs in parallel, and what it can do without (the XLA
+# CPU plugin, gopls) follows in the background once it is up (--setup-only: before exit).
+t0=$SECONDS
+say() { local s=$((SECONDS - t0)); printf '[%d:%02d] %s\n' $((s / 60)) $((s % 60)) "$*"; }
+mkdir -p .build
+: "${VGGKIT_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/vggkit}" # where vggkit doctor puts the plugin
+cpu_plugin=$VGGKIT_CACHE/pjrt/pjrt_c_api_cpu_plugin.so
+
 # 0. vggkit's patched go-xla and the go.work that uses it (the fast CPU path; seconds).
 scripts/go-xla-patch.sh
 
-# 1. Python venv with JupyterLab and the headless-execution tools, pinned.
-want=$(sha256sum notebooks/requirements.txt | cut -d' ' -f1)
-if [ ! -x .venv/bin/jupyter ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
-  echo "setting up .venv (JupyterLab) ..."
-  python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -r notebooks/requirements.txt
-  echo "$want" > .venv/.requirements.sha256
+# 1a. Python venv with JupyterLab and the headless-execution tools, pinned. --no-compile:
+# Python compiles what it imports when it first imports it, not all 420 MB up front.
+pip_setup() {
+  python3 -m venv .venv &&
+    .venv/bin/pip install -q --no-compile --disable-pip-version-check -r notebooks/requirements.txt &&
+    echo "$1" > .venv/.requirements.sha256
+}
+want_py=$(sha256sum notebooks/requirements.txt | cut -d' ' -f1)
+pip_pid=
+if [ ! -x .venv/bin/jupyter ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want_py" ]; then
+  say "1. Python venv: JupyterLab, nbclient, playwright from PyPI (about 420 MB installed; 30 s to 2 min) -> .venv/, log .build/pip.log"
+  pip_setup "$want_py" > .build/pip.log 2>&1 &
+  pip_pid=$!
 fi
 
-# 2. GoNB, goimports and gopls at the versions tools/go.mod pins (its own module, so they
-# stay out of vggkit's module graph), built into bin/. GOWORK=off: tools/ is not in go.work.
-want=$(sha256sum tools/go.mod tools/go.sum | sha256sum | cut -d' ' -f1)
-if [ ! -x bin/gonb ] || [ ! -x bin/goimports ] || [ ! -x bin/gopls ] || [ "$(cat bin/.tools.sha256 2>/dev/null)" != "$want" ]; then
-  echo "building gonb, goimports, gopls into bin/ ..."
-  GOWORK=off GOBIN="$root/bin" go -C tools install tool
-  echo "$want" > bin/.tools.sha256
+# 1b. GoNB and goimports at the versions tools/go.mod pins (its own module, so they stay
+# out of vggkit's module graph), built into bin/; gopls comes later (step 3): GoNB needs
+# it only for completion and inspection, and starts without it. GOWORK=off: tools/ is not
+# in go.work. One `go install` for both shares the packages they have in common.
+want_tools=$(sha256sum tools/go.mod tools/go.sum | sha256sum | cut -d' ' -f1)
+if [ ! -x bin/gonb ] || [ ! -x bin/goimports ] || [ "$(cat bin/.tools.sha256 2>/dev/null)" != "$want_tools" ]; then
+  say "2. GoNB and goimports: Go modules (about 100 MB, GoNB's own 70 MB) and compiling (30 s to 2 min on 2 cores) -> bin/"
+  GOWORK=off GOBIN="$root/bin" go -C tools install github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports
+  mkdir -p bin && echo "$want_tools" > bin/.tools.sha256
+  say "   GoNB and goimports built"
+fi
+if [ -n "$pip_pid" ]; then
+  wait "$pip_pid" || { tail -20 .build/pip.log >&2; echo "scripts/lab.sh: pip failed (log above, whole in .build/pip.log)" >&2; exit 1; }
+  say "   .venv ready ($(du -sh .venv | cut -f1))"
 fi
 
-# 3. The XLA CPU plugin (from PyPI, with pip) into vggkit's cache, so notebooks train on
-# XLA rather than the slower pure-Go backend; offline, they fall back to the latter.
-if ! GOEXPERIMENT=simd go run ./cmd/vggkit doctor -install cpu >/dev/null 2>.venv/doctor.log; then
-  echo "note: XLA CPU plugin not installed (see .venv/doctor.log); notebooks use GoMLX's pure-Go backend"
-fi
+# 3 and 4. What notebooks can start without, one after the other (both compile Go): the XLA
+# CPU plugin (from PyPI, with pip) into vggkit's cache, so notebooks train on XLA rather
+# than the slower pure-Go backend (offline, they fall back to the latter); building
+# `vggkit doctor` for it compiles the vggkit packages the notebooks import, so their
+# first cell reuses that build. Then gopls, for completion in notebooks opened after it.
+late_setup() {
+  if [ ! -f "$cpu_plugin" ]; then
+    say "3. XLA CPU plugin: vggkit's Go modules (about 90 MB), compiling vggkit doctor, and the plugin's wheel from PyPI (250 MB unpacked): 1.5-3 min on 2 cores, once -> $cpu_plugin; log .venv/doctor.log"
+    if GOEXPERIMENT=simd go run ./cmd/vggkit doctor -install cpu >/dev/null 2>.venv/doctor.log; then
+      say "   XLA CPU plugin installed"
+    else
+      say "note: XLA CPU plugin not installed (see .venv/doctor.log); notebooks use GoMLX's pure-Go backend"
+    fi
+  fi
+  if [ ! -x bin/gopls ] || [ "$(cat bin/.gopls.sha256 2>/dev/null)" != "$want_tools" ]; then
+    say "4. gopls (completion and inspection in notebooks): 6 MB of Go modules and compiling (1-2 min on 2 cores, once) -> bin/gopls"
+    if GOWORK=off GOBIN="$root/bin" go -C tools install golang.org/x/tools/gopls; then
+      echo "$want_tools" > bin/.gopls.sha256
+      say "   gopls built: kernels started from now on complete and inspect code (Tab, Shift+Tab)"
+    fi
+  fi
+}
 
-# 4. The kernel spec, in the venv's Jupyter data dir (not the user's home). Its argv gives
+# 5. The kernel spec, in the venv's Jupyter data dir (not the user's home). Its argv gives
 # every notebook a go.work that uses this repo and .build/go-xla-replace (a module that
 # only replaces go-xla with the patched copy: GoNB writes its own go.work from these paths
 # and does not read the repo's), so `import "github.com/vggkit/vggkit/..."` uses the local
@@ -217,7 +257,13 @@ for key in ("PJRT_PLUGIN_LIBRARY_PATH", "GOMLX_BACKEND", "VGGKIT_CACHE", "GOPROX
     if os.environ.get(key):
         env[key] = os.environ[key]
 spec = {
-    "argv": [os.path.join(root, "bin", "gonb"), "--kernel", "{connection_file}",
+    # GoNB logs at info level to standard error, where JupyterLab's terminal shows it:
+    # a stack trace each time a kernel stops (GoNB's own goplsclient.stopLocked logs one
+    # on purpose). Everything goes to .venv/gonb-kernel.log instead, nothing to the
+    # terminal; klog's own log files (log_file) are not wanted.
+    "argv": [os.path.join(root, "bin", "gonb"), "--logtostderr=false", "--stderrthreshold=FATAL",
+             "--log_file=/dev/null", "--extra_log=" + os.path.join(root, ".venv", "gonb-kernel.log"),
+             "--kernel", "{connection_file}",
              "--go_work=" + root + "," + os.path.join(root, ".build", "go-xla-replace")],
     "display_name": "Go (gonb)",
     "language": "go",
@@ -229,9 +275,9 @@ with open(tmp, "w") as f:
     json.dump(spec, f, indent=1)
 os.replace(tmp, path)
 PY
-echo "GoNB kernel: $root/$kdir/kernel.json"
+say "GoNB kernel: $root/$kdir/kernel.json (its log: .venv/gonb-kernel.log)"
 
-# 5. JupyterLab settings: render every cell (no windowing, so the browser test sees all
+# 6. JupyterLab settings: render every cell (no windowing, so the browser test sees all
 # outputs), and nothing that reaches the network (extension manager, news, update checks).
 mkdir -p .venv/share/jupyter/lab/settings
 cat > .venv/share/jupyter/lab/settings/overrides.json <<'JSON'
@@ -247,7 +293,12 @@ JSON
 mkdir -p .venv/etc/jupyter/jupyter_server_config.d
 echo '{"ServerApp": {"no_browser_open_file": true}}' > .venv/etc/jupyter/jupyter_server_config.d/vggkit.json
 
-[ "$setup_only" = 1 ] && exit 0
+if [ "$setup_only" = 1 ]; then
+  late_setup
+  exit 0
+fi
+# The kernel log starts afresh with each JupyterLab (it grows by a few lines per kernel).
+[ ! -f .venv/gonb-kernel.log ] || mv .venv/gonb-kernel.log .venv/gonb-kernel.log.old
 
 # Checked again just before the start (set-up takes a while); and JupyterLab fails rather
 # than move to another port (port_retries=0), so the URL printed is the one it serves.
@@ -255,6 +306,9 @@ url_host=$(listen_check announce)
 page=lab/tree/01-data.ipynb
 [ -f "$nbdir/01-data.ipynb" ] || page=lab
 url_token=$(TOKEN=$token python3 -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["TOKEN"], safe=""))')
+# The rest of the set-up runs beside JupyterLab, its lines among JupyterLab's.
+late_setup &
+say "starting JupyterLab"
 echo
 echo "JupyterLab: http://$url_host:$port/$page?token=$url_token"
 echo

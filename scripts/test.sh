@@ -13,8 +13,9 @@
 #      by scripts/lab.sh and checked headless: token on no command line and required,
 #      short tokens and a busy port refused (notebooks/tests/lab_test.py), then every
 #      notebook executed headless with the GoNB kernel in its fast setting, outputs checked;
-#   3. the browser test: JupyterLab from scripts/lab.sh, a notebook run in headless
-#      Chromium, screenshot kept in notebooks/tests/artifacts/.
+#   3. the browser test: JupyterLab from scripts/lab.sh, every notebook run in headless
+#      Chromium (fast setting), checked and saved; whole-notebook screenshots kept in
+#      notebooks/tests/artifacts/.
 # VGGKIT_SKIP_NOTEBOOKS=1 stops after step 1; VGGKIT_SKIP_BROWSER=1 after step 2.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,4 +57,4 @@ if ! command -v "${CHROMIUM:-chromium}" >/dev/null; then
     exit 1
   fi
 fi
-CHROMIUM=$(command -v "${CHROMIUM:-chromium}") .venv/bin/python notebooks/tests/browser_test.py 01-data.ipynb
+CHROMIUM=$(command -v "${CHROMIUM:-chromium}") VGGKIT_FAST=1 .venv/bin/python notebooks/tests/browser_test.py

@@ -8,7 +8,7 @@ import (
 )
 
 func TestRunDirSeparatesRuns(t *testing.T) {
-	cfg := config.Notebook("shapes10")
+	cfg := config.Notebook("shapes10", false)
 	cfg.Data.Limit = 0
 	a := RunDir(cfg)
 	stl := cfg

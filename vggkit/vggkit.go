@@ -198,3 +198,11 @@ func LoadSplit(dc config.Data, split string) (*data.Set, error) {
 	}
 	return set, err
 }
+
+// OnGPU tells whether the process's backend runs on a GPU: config.Notebook's input, so
+// a notebook trains the tutorial's recipe where the machine allows it. A backend that
+// fails to start counts as no GPU (Open then reports the error).
+func OnGPU() bool {
+	b, err := backend.Shared()
+	return err == nil && b.Platform == "cuda"
+}

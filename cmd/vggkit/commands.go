@@ -217,6 +217,7 @@ func runPredict(args []string, stdout io.Writer) error {
 		return err
 	}
 	var set *data.Set
+	names, unread := fs.Args(), error(nil)
 	if *split != "" {
 		dc := l.Config.Data
 		if *dataDir != "" {
@@ -226,14 +227,13 @@ func runPredict(args []string, stdout io.Writer) error {
 			return err
 		}
 		set = set.Head(*limit)
-	} else if set, err = readImages(fs.Args(), l); err != nil {
-		return err
+	} else if set, names, unread = readImages(fs.Args(), l); set.Len() == 0 {
+		return unread
 	}
 	preds, err := l.Predict(set, *topK)
 	if err != nil {
 		return err
 	}
-	names := fs.Args()
 	if *split != "" {
 		for i := range set.Len() {
 			names = append(names, fmt.Sprintf("%s #%d", set.Name, i))
@@ -243,9 +243,11 @@ func runPredict(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *camOut != "" {
-		return writeCAMs(*camOut, l, set)
+		if err := writeCAMs(*camOut, l, set); err != nil {
+			return err
+		}
 	}
-	return nil
+	return unread
 }
 
 // writeCAMs draws every image of the set with its class activation map for the predicted
@@ -292,21 +294,31 @@ func predictor(b *backend.Choice, ckpt, weightsArg string) (*training.Learner, e
 // shorter side resized, centre-cropped, the checkpoint's size and channels); the graph
 // then resizes and normalises them exactly as in training. Every file is read before
 // any work, so a bad one fails first.
-func readImages(paths []string, l *training.Learner) (*data.Set, error) {
+// readImages decodes the image files that it can, resized as the model's training
+// images were, and returns them with their names; every file it cannot read is named in
+// the error, so one bad file among many costs only its own prediction.
+func readImages(paths []string, l *training.Learner) (*data.Set, []string, error) {
 	h, w, c := l.Images[0], l.Images[1], l.Images[2]
 	if h == 0 {
 		h, w, c = l.Config.Model.InputSize, l.Config.Model.InputSize, 3
 	}
 	set := &data.Set{Name: "images", Classes: l.Classes, H: h, W: w, C: c}
+	var names []string
+	var errs []error
 	for _, path := range paths {
 		p, err := data.ReadImage(path, h, c)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		set.Pixels = append(set.Pixels, p...)
 		set.Labels = append(set.Labels, -1)
+		names = append(names, path)
 	}
-	return set, nil
+	if len(errs) == 0 {
+		return set, names, nil
+	}
+	return set, names, fmt.Errorf("%d of %d images not read:\n%w", len(errs), len(paths), errors.Join(errs...))
 }
 
 func printPredictions(stdout io.Writer, names []string, set *data.Set, preds []training.Prediction, asJSON bool) error {

@@ -127,9 +127,16 @@ func TestTrainEvalPredict(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.jpg")
 	os.WriteFile(bad, []byte("not a jpeg"), 0o644)
-	code, _, errOut = runCLI(t, "predict", "-ckpt", ckpt, pngPath, bad)
+	// A bad file among good ones: the good ones are predicted, the bad one named on
+	// stderr, and the exit status says something failed.
+	code, stdout, errOut = runCLI(t, "predict", "-ckpt", ckpt, pngPath, bad, pngPath)
+	if code != 1 || !strings.Contains(errOut, bad) || strings.Contains(errOut, pngPath) ||
+		strings.Count(stdout, pngPath) != 2 || strings.Contains(stdout, bad) {
+		t.Errorf("good, corrupt, good: exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+	code, _, errOut = runCLI(t, "predict", "-ckpt", ckpt, bad)
 	if code != 1 || !strings.Contains(errOut, bad) {
-		t.Errorf("corrupt image: exit %d, stderr %q", code, errOut)
+		t.Errorf("only a corrupt image: exit %d, stderr %q", code, errOut)
 	}
 }
 

@@ -40,13 +40,22 @@ func (c *Choice) IsGo() bool { return c.Backend.String() == "go" }
 // convolutions, which measured fastest there).
 func (c *Choice) IsXLACPU() bool { return !c.IsGo() && c.Platform == "cpu" }
 
-// String is a one-line report: backend, device, reason.
+// String is a one-line report: backend, device, reason. A plugin loaded by its path is
+// named by its platform ("xla:cpu") and the path said once, in the reason: GoMLX's own
+// description repeats it twice more.
 func (c *Choice) String() string {
 	dev := ""
 	if c.Backend.NumDevices() > 0 {
 		dev = c.Backend.DeviceDescription(0)
 	}
-	return fmt.Sprintf("backend %s (%s), device %q: %s", c.Config, c.Backend.Description(), dev, c.Reason)
+	name, desc := c.Config, c.Backend.Description()
+	if path, ok := strings.CutPrefix(c.Config, "xla:"); ok && filepath.IsAbs(path) {
+		name = "xla:" + c.Platform
+		desc = strings.TrimPrefix(desc, c.Config+" - ")
+		desc = strings.ReplaceAll(desc, " ("+path+")", "")
+		desc = strings.ReplaceAll(desc, path, filepath.Base(path))
+	}
+	return fmt.Sprintf("backend %s (%s), device %q: %s", name, desc, dev, c.Reason)
 }
 
 // Plugins lists the PJRT plugins found on disk (name -> path), without installing anything.

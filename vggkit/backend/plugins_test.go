@@ -96,4 +96,9 @@ func TestDefaultPicksInstalledCPUPlugin(t *testing.T) {
 	if !c.IsXLACPU() || c.IsGo() {
 		t.Errorf("choice %s: want XLA on CPU", c)
 	}
+	// The report names the plugin's path once (GoMLX's description repeats it).
+	path, _ := strings.CutPrefix(c.Config, "xla:")
+	if s := c.String(); strings.Count(s, path) != 1 || !strings.HasPrefix(s, "backend xla:cpu (") {
+		t.Errorf("report %q: want backend xla:cpu and the path %s once", s, path)
+	}
 }

@@ -244,15 +244,32 @@ func Demo() Config {
 	return c
 }
 
-// Notebook is the notebooks' training run (03-training, 04-evaluation): the demo's model
-// on dataset; with VGGKIT_FAST (CI), 2 epochs on the first 2000 images.
-func Notebook(dataset string) Config {
+// Notebook is the notebooks' training run (03-training, 04-evaluation), the one place
+// that decides it from the machine (gpu: the backend runs on a GPU, see
+// vggkit.OnGPU). On a GPU, the tutorial's recipe: VGG16, LeakyReLU 0.2, 224 px, on
+// dataset (STL-10 when present), with bf16 convolutions. On a CPU that recipe takes hours
+// per epoch, so the demo's small VGG instead (minutes for the whole run). With
+// VGGKIT_FAST (CI), either runs 2 epochs on the first 2000 images. NotebookWhy says which.
+func Notebook(dataset string, gpu bool) Config {
 	c := Demo()
+	if gpu {
+		c = Default()
+		c.Model.Precision = BF16
+	}
 	c.Data.Name = dataset
 	if Env().Fast {
 		c.Train.Epochs, c.Data.Limit = 2, 2000
 	}
 	return c
+}
+
+// NotebookWhy is a line for the notebook: which run Notebook picked, and why.
+func NotebookWhy(gpu bool) string {
+	if gpu {
+		return "GPU found: the tutorial's recipe (VGG16, LeakyReLU 0.2, 224 px, bf16 convolutions), as the tutorial trained it on Colab's GPU"
+	}
+	return "no GPU: the demo's small VGG (VGG11 with batch norm at 1/8 width, 32 px), which trains in minutes on a CPU; " +
+		"the tutorial's VGG16 at 224 px would take hours per epoch here (on a GPU this notebook picks it)"
 }
 
 // Validate resolves c and names the first bad field and its value.

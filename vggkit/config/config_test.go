@@ -27,7 +27,7 @@ func TestZeroValueIsTheDefault(t *testing.T) {
 	if err := c.Validate(); err != nil || c.Resolve().Data.Fold != 0 {
 		t.Errorf("cifar10 alone: %v", err)
 	}
-	for name, c := range map[string]Config{"demo": Demo(), "notebook": Notebook("shapes10"), "default": Default()} {
+	for name, c := range map[string]Config{"demo": Demo(), "notebook": Notebook("shapes10", false), "notebook-gpu": Notebook("shapes10", true), "default": Default()} {
 		if err := c.Validate(); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -118,5 +118,29 @@ func TestWithWeightsOnAResolvedConfig(t *testing.T) {
 	}
 	if m.Width != 0.125 || m.InputSize != 32 {
 		t.Errorf("from vgg16: width %g and input size %d should stay the demo's", m.Width, m.InputSize)
+	}
+}
+
+// The notebooks' run follows the machine: the tutorial's recipe on a GPU, the demo's
+// small VGG on a CPU; VGGKIT_FAST shortens either.
+func TestNotebookFollowsTheMachine(t *testing.T) {
+	t.Setenv(EnvFast, "")
+	g := Notebook("stl10", true).Resolve()
+	if m := g.Model; m.Arch != "vgg16" || m.Activation != "leaky" || m.LeakySlope != 0.2 || m.InputSize != 224 ||
+		m.Precision != BF16 || m.BatchNorm || m.Width != 1 || g.Data.Name != "stl10" {
+		t.Errorf("GPU notebook run: %+v, want the tutorial's VGG16 at 224 px in bf16 on stl10", g)
+	}
+	c := Notebook("auto", false).Resolve()
+	if d := Diff(Demo(), c, "data.name"); len(d) != 0 || c.Model.Precision != F32 {
+		t.Errorf("CPU notebook run differs from the demo: %v", d)
+	}
+	if !strings.Contains(NotebookWhy(true), "VGG16") || !strings.Contains(NotebookWhy(false), "no GPU") {
+		t.Errorf("reasons: %q / %q", NotebookWhy(true), NotebookWhy(false))
+	}
+	t.Setenv(EnvFast, "1")
+	for _, gpu := range []bool{false, true} {
+		if f := Notebook("auto", gpu); f.Train.Epochs != 2 || f.Data.Limit != 2000 {
+			t.Errorf("VGGKIT_FAST (gpu %v): %d epochs on %d images, want 2 on 2000", gpu, f.Train.Epochs, f.Data.Limit)
+		}
 	}
 }

@@ -93,8 +93,8 @@ func Confusion(r *metrics.Report) (*plotting.Chart, error) {
 	return plotting.ConfusionMatrix(fmt.Sprintf("Confusion matrix, %s (%d images)", r.Dataset, r.Total), r.Classes, r.Confusion)
 }
 
-// Predictions is a grid of the set's images at indices, captioned "true / pred", green
-// when right and red when wrong; pred holds one predicted class per image of the set
+// Predictions is a grid of the set's images at indices, captioned with the prediction
+// first and the true class below it (see predCaption), green when right and red when wrong; pred holds one predicted class per image of the set
 // (metrics.ArgMax of the logits).
 func Predictions(set *data.Set, indices []int, pred []int32, cols int) (*plotting.Chart, error) {
 	sub := set.Subset(set.Name, indices)
@@ -106,7 +106,7 @@ func Predictions(set *data.Set, indices []int, pred []int32, cols int) (*plottin
 	colors := make([]color.Color, len(indices))
 	for k, i := range indices {
 		p := pred[i]
-		captions[k] = fmt.Sprintf("true: %s / pred: %s", label(set, i), set.Classes[p])
+		captions[k] = predCaption(set.Classes[p], label(set, i), -1)
 		colors[k] = right
 		if set.Labels[i] != p {
 			colors[k] = wrong
@@ -116,8 +116,8 @@ func Predictions(set *data.Set, indices []int, pred []int32, cols int) (*plottin
 		Title: "Predictions (green: right, red: wrong)"})
 }
 
-// Mistakes is a grid of mistaken images (metrics.ConfidentMistakes) captioned
-// "true / pred (prob)".
+// Mistakes is a grid of mistaken images (metrics.ConfidentMistakes) captioned with the
+// prediction and its probability first, the true class below (see predCaption).
 func Mistakes(set *data.Set, ms []metrics.Mistake, cols int) (*plotting.Chart, error) {
 	if len(ms) == 0 {
 		return nil, fmt.Errorf("no mistakes to show")
@@ -127,7 +127,7 @@ func Mistakes(set *data.Set, ms []metrics.Mistake, cols int) (*plotting.Chart, e
 	colors := make([]color.Color, len(ms))
 	for k, m := range ms {
 		idx[k] = m.Index
-		captions[k] = fmt.Sprintf("true: %s / pred: %s (%.0f%%)", label(set, m.Index), set.Classes[m.Pred], 100*m.Prob)
+		captions[k] = predCaption(set.Classes[m.Pred], label(set, m.Index), m.Prob)
 		colors[k] = wrong
 	}
 	sub := set.Subset(set.Name, idx)
@@ -139,9 +139,24 @@ func Mistakes(set *data.Set, ms []metrics.Mistake, cols int) (*plotting.Chart, e
 		Title: "Most confident mistakes"})
 }
 
+// predCaption puts the prediction first, on its own line, and the true class on the
+// next: a cell is 96 px wide, and with "true: X / pred: Y" on one line two long class
+// names ("horizontal stripes") pushed the prediction past the caption's last row. A
+// right prediction needs no second line. prob < 0: none shown.
+func predCaption(pred, truth string, prob float64) string {
+	s := pred
+	if prob >= 0 {
+		s += fmt.Sprintf(" %.0f%%", 100*prob)
+	}
+	if truth == pred {
+		return s
+	}
+	return s + "\ntrue: " + truth
+}
+
 // FeatureMaps draws up to maxChannels channels of one feature map [h, w, c]
 // (training.Learner.FeatureMaps) as grey images, each scaled to its own min..max so
-// weak channels stay visible.
+// weak channels stay visible. The title gets the channel count and the map's size.
 func FeatureMaps(fmap []float32, h, w, c, maxChannels, cols int, title string) (*plotting.Chart, error) {
 	if len(fmap) != h*w*c {
 		return nil, fmt.Errorf("feature map has %d values, not %dx%dx%d", len(fmap), h, w, c)
@@ -165,7 +180,16 @@ func FeatureMaps(fmap []float32, h, w, c, maxChannels, cols int, title string) (
 		imgs[ch] = g
 		captions[ch] = fmt.Sprintf("channel %d", ch)
 	}
-	return plotting.ImageGrid(imgs, captions, plotting.GridOptions{Cols: cols, Title: title})
+	return plotting.ImageGrid(imgs, captions, plotting.GridOptions{Cols: cols, Title: mapsTitle(title, n, c, h, w)})
+}
+
+// mapsTitle adds what the grid shows to title: the map's real channel count, and how
+// many of them are drawn when that is fewer (a VGG16's first layer has 64).
+func mapsTitle(title string, shown, c, h, w int) string {
+	if shown < c {
+		return fmt.Sprintf("%s: %d of its %d channels, %dx%d", title, shown, c, h, w)
+	}
+	return fmt.Sprintf("%s: its %d channels, %dx%d", title, c, h, w)
 }
 
 // Transformed is a grid of images as the model receives them: x holds len(indices)

@@ -153,3 +153,23 @@ func TestLRFindPicture(t *testing.T) {
 		t.Fatalf("png: %d bytes, %v", len(png), err)
 	}
 }
+
+// Captions put the prediction first and name the true class only when it differs.
+func TestPredCaption(t *testing.T) {
+	if got := predCaption("vertical stripes", "horizontal stripes", 0.97); got != "vertical stripes 97%\ntrue: horizontal stripes" {
+		t.Errorf("mistake caption %q", got)
+	}
+	if got := predCaption("cat", "cat", -1); got != "cat" {
+		t.Errorf("right prediction caption %q", got)
+	}
+}
+
+// A feature-map grid's title gives the map's real channel count, and says when fewer are drawn.
+func TestMapsTitle(t *testing.T) {
+	if got := mapsTitle("conv1", 16, 64, 224, 224); got != "conv1: 16 of its 64 channels, 224x224" {
+		t.Errorf("%q", got)
+	}
+	if got := mapsTitle("conv1", 8, 8, 32, 32); got != "conv1: its 8 channels, 32x32" {
+		t.Errorf("%q", got)
+	}
+}

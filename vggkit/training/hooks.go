@@ -95,10 +95,9 @@ func (l *Learner) printLine(s string) {
 }
 
 // progressHook draws the progress line; its ETA leaves out the first step of this
-// process, which holds the graph's compilation.
+// process, which holds the graph's compilation (see stepRate).
 func (l *Learner) progressHook() Hook {
-	var first int64
-	var since time.Time
+	var rate stepRate
 	return Hook{Name: "progress",
 		OnStep: func(s *State) error {
 			if l.NoProgressLine {
@@ -106,14 +105,10 @@ func (l *Learner) progressHook() Hook {
 			}
 			if l.bar == nil {
 				l.bar = newProgress(l.Out)
-				first, since = s.Step, time.Now()
 			}
+			per, ok := rate.observe(s.Step, time.Now())
 			if l.bar.due(s.Step == s.TotalSteps) {
-				per := s.StepTime
-				if s.Step > first {
-					per = time.Since(since) / time.Duration(s.Step-first)
-				}
-				l.bar.show(progressLine(s, per))
+				l.bar.show(progressLine(s, per, ok))
 			}
 			return nil
 		},
@@ -128,11 +123,36 @@ func (l *Learner) progressHook() Hook {
 				l.bar.clear()
 				l.bar = nil
 			}
+			rate = stepRate{}
 			return err
 		}}
 }
 
-func progressLine(s *State, per time.Duration) string {
+// stepRate measures the time per step from the end of this process's first step: that
+// step compiles the graph (seconds to minutes), and counting it made the first ETA read
+// hours for a run of minutes.
+type stepRate struct {
+	started bool
+	first   int64
+	since   time.Time
+}
+
+// observe records that step ended at now and returns the time per step since the first
+// step; ok is false until a step after the first has ended.
+func (r *stepRate) observe(step int64, now time.Time) (per time.Duration, ok bool) {
+	if !r.started {
+		r.started, r.first, r.since = true, step, now
+		return 0, false
+	}
+	if step <= r.first {
+		return 0, false
+	}
+	return now.Sub(r.since) / time.Duration(step-r.first), true
+}
+
+// progressLine is the status line; without a rate yet (ok false: only the compiling step
+// has run) it says so instead of an ETA.
+func progressLine(s *State, per time.Duration, ok bool) string {
 	const width = 24
 	done := int(float64(width) * float64(s.Step) / float64(s.TotalSteps))
 	bar := make([]byte, width)
@@ -142,9 +162,13 @@ func progressLine(s *State, per time.Duration) string {
 			bar[i] = '='
 		}
 	}
+	head := fmt.Sprintf("epoch %d/%d [%s] step %d/%d loss %.4f", s.Epoch, s.Epochs, bar, s.Step, s.TotalSteps, s.Loss)
+	if !ok {
+		return fmt.Sprintf("%s | first step %s (compiling the graph); ETA after the next steps", head,
+			s.StepTime.Round(100*time.Millisecond))
+	}
 	eta := time.Duration(float64(s.TotalSteps-s.Step) * float64(per)).Round(time.Second)
-	return fmt.Sprintf("epoch %d/%d [%s] step %d/%d loss %.4f | %.0f ms/step, %.1f img/s, ETA %s",
-		s.Epoch, s.Epochs, bar, s.Step, s.TotalSteps, s.Loss, float64(s.StepTime.Microseconds())/1000, s.ImagesPerSec, eta)
+	return fmt.Sprintf("%s | %.0f ms/step, %.1f img/s, ETA %s", head, float64(per.Microseconds())/1000, s.ImagesPerSec, eta)
 }
 
 // checkpointHook saves into l.Dir every Train.CheckpointMinutes and at each epoch's end.
