@@ -108,6 +108,12 @@ func (r *Run) Fit(ctx context.Context, extra ...training.Hook) error {
 	return r.Learner.Fit(ctx, r.Train, r.Test, extra...)
 }
 
+// Trained tells whether every configured epoch is done (Fit would have nothing to do).
+func (r *Run) Trained() bool {
+	l, steps := r.Learner, r.Train.Len()/max(1, r.Config.Train.BatchSize)
+	return l.History.Current == nil && l.Step() >= int64(r.Config.Train.Epochs*steps)
+}
+
 // Evaluate evaluates the model on the whole test split. In a run folder the result is
 // kept (evaluation.json, for this step and test set), so the cells of a notebook, each
 // a new program, share one pass over the test images.

@@ -137,3 +137,25 @@ func TestOpenRefusesBadSettings(t *testing.T) {
 		}
 	}
 }
+
+// Trained says whether Fit has anything left to do.
+func TestRunTrained(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	cfg := config.Demo()
+	cfg.Data.PerClass, cfg.Model.Width, cfg.Train.Epochs, cfg.Train.EvalEvery = 2, 0.0625, 1, -1
+	cfg.Train.BatchSize = 10
+	run, err := Open(cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Learner.Out = io.Discard
+	if run.Trained() {
+		t.Fatal("a fresh run says it is trained")
+	}
+	if err := run.Fit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !run.Trained() {
+		t.Errorf("after %d steps of %d epochs, the run says it is not trained", run.Learner.Step(), cfg.Train.Epochs)
+	}
+}
