@@ -175,12 +175,20 @@ def run_notebook(page, port, token, i, name, nb):
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.locator("li[data-command='runmenu:run-all']").click()
     n_code = sum(1 for c in nb["cells"] if c["cell_type"] == "code")
-    # Done when every code cell shows an execution count and none is queued or running.
-    page.wait_for_function(
-        """n => {
+    # Done when every code cell shows an execution count and none is queued or running. An
+    # interactive cell (05's explorer) waits for its Done button, as a user would press it.
+    finished = """n => {
             const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(e => e.textContent);
             return ps.length === n && ps.every(t => /\\[\\d+\\]/.test(t));
-        }""", arg=n_code, timeout=RUN_TIMEOUT_MS, polling=1000)
+        }"""
+    deadline = time.time() + RUN_TIMEOUT_MS / 1000
+    while not page.evaluate(finished, n_code):
+        if time.time() > deadline:
+            raise RuntimeError(f"{name}: Run All not finished after {RUN_TIMEOUT_MS // 1000} s")
+        done = page.locator(".jp-OutputArea-output button", has_text="Done")
+        if done.count() > 0:
+            done.first.click()
+        page.wait_for_timeout(1000)
     page.keyboard.press("Control+s")
     wait_saved(page)
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()

@@ -117,7 +117,7 @@ def main():
                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     problems = []
     try:
-        wait_ready(f"http://127.0.0.1:{port}/api/status?token={token}", lab)
+        wait_ready(port, token, lab)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
