@@ -106,7 +106,10 @@ def main():
     work = tempfile.mkdtemp(prefix="vggkit-browser-")
     nbs = cleared_copy(names, work)
     token, port = secrets.token_hex(16), free_port()
-    env = dict(os.environ, VGGKIT_LAB_TOKEN=token, VGGKIT_FAST=os.environ.get("VGGKIT_FAST", "1"))
+    # Workspaces of its own: JupyterLab keeps them per user (~/.jupyter/lab/workspaces) and
+    # would reopen an earlier run's notebooks in hidden tabs.
+    env = dict(os.environ, VGGKIT_LAB_TOKEN=token, VGGKIT_FAST=os.environ.get("VGGKIT_FAST", "1"),
+               JUPYTERLAB_WORKSPACES_DIR=os.path.join(work, ".workspaces"))
     log = open(os.path.join(artifacts, "jupyterlab.log"), "w")
     lab = subprocess.Popen([os.path.join(ROOT, "scripts", "lab.sh"), "--port", str(port), "--dir", work],
                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -185,7 +188,7 @@ def run_notebook(page, port, token, i, name, nb):
     while not page.evaluate(finished, n_code):
         if time.time() > deadline:
             raise RuntimeError(f"{name}: Run All not finished after {RUN_TIMEOUT_MS // 1000} s")
-        done = page.locator(".jp-OutputArea-output button", has_text="Done")
+        done = page.locator(".jp-OutputArea-output button:visible", has_text="Done")
         if done.count() > 0:
             done.first.click()
         page.wait_for_timeout(1000)

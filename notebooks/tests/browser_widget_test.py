@@ -111,7 +111,10 @@ def main():
     work = tempfile.mkdtemp(prefix="vggkit-widget-")
     nb = fresh_copy(work)
     token, port = secrets.token_hex(16), free_port()
-    env = dict(os.environ, VGGKIT_LAB_TOKEN=token, VGGKIT_FAST=os.environ.get("VGGKIT_FAST", "1"))
+    # Workspaces of its own: JupyterLab keeps them per user (~/.jupyter/lab/workspaces) and
+    # would reopen an earlier run's notebooks in hidden tabs.
+    env = dict(os.environ, VGGKIT_LAB_TOKEN=token, VGGKIT_FAST=os.environ.get("VGGKIT_FAST", "1"),
+               JUPYTERLAB_WORKSPACES_DIR=os.path.join(work, ".workspaces"))
     log = open(os.path.join(artifacts, "jupyterlab-widget.log"), "w")
     lab = subprocess.Popen([os.path.join(ROOT, "scripts", "lab.sh"), "--port", str(port), "--dir", work],
                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
