@@ -2,7 +2,6 @@ package training
 
 import (
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -24,14 +23,7 @@ func (l *Learner) torchWeights(arg string) (map[string]*tensors.Tensor, error) {
 	if len(loaded.Fresh) > 0 {
 		fresh := append([]string(nil), loaded.Fresh...)
 		sort.Strings(fresh)
-		fmt.Fprintf(l.out(), "weights %s: %d tensors loaded; new head: %s\n", path, len(loaded.Vars), strings.Join(fresh, ", "))
+		fmt.Fprintf(l.Out, "weights %s: %d tensors loaded; new head: %s\n", path, len(loaded.Vars), strings.Join(fresh, ", "))
 	}
 	return loaded.Vars, nil
-}
-
-func (l *Learner) out() io.Writer {
-	if l.Out == nil {
-		return io.Discard
-	}
-	return l.Out
 }

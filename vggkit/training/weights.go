@@ -57,9 +57,7 @@ func (l *Learner) SetVariables(vars map[string]*tensors.Tensor) error {
 		if err != nil {
 			return fmt.Errorf("variable %s: %w", p, err)
 		}
-		// Batch-norm statistics are updated by the model, not the optimizer.
-		name := p[strings.LastIndex(p, "/")+1:]
-		v.SetTrainable(name != "mean" && name != "variance" && name != "avg_weight")
+		v.SetTrainable(!isStatistic(p)) // batch-norm statistics are updated by the model, not the optimizer.
 	}
 	l.predict, l.feats, l.camExecs = nil, nil, nil
 	return nil
