@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,73 +46,9 @@ func findDS(root string) (string, bool) {
 	return d, err == nil
 }
 
-// archiveServer serves data on loopback and records what was asked and sent.
-type archiveServer struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests int
-	ranges   []string
-	sent     int64
-}
-
-// serveArchive serves data; honourRange false mimics a server that ignores
-// Range and always answers 200 with the whole file; cutAt > 0 sends only that
-// many bytes of the body, then drops the connection.
-func serveArchive(t *testing.T, data []byte, honourRange bool, cutAt int) *archiveServer {
-	t.Helper()
-	s := &archiveServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests++
-		s.ranges = append(s.ranges, r.Header.Get("Range"))
-		s.mu.Unlock()
-		cw := &countingWriter{ResponseWriter: w}
-		switch {
-		case cutAt > 0:
-			w.Header().Set("Content-Length", fmt.Sprint(len(data)))
-			w.WriteHeader(http.StatusOK)
-			cw.Write(data[:cutAt])
-			if hj, ok := w.(http.Hijacker); ok {
-				conn, _, _ := hj.Hijack()
-				conn.Close()
-			}
-		case honourRange:
-			http.ServeContent(cw, r, "ds.tar.gz", time.Time{}, bytes.NewReader(data))
-		default:
-			w.Header().Set("Content-Length", fmt.Sprint(len(data)))
-			cw.Write(data)
-		}
-		s.mu.Lock()
-		s.sent += cw.n
-		s.mu.Unlock()
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-// sentBytes is what the handlers wrote in all. It closes the server first: Close waits
-// for the handlers, and a client can have the whole body before its handler has counted it.
-func (s *archiveServer) sentBytes() int64 {
-	s.Close()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sent
-}
-
-type countingWriter struct {
-	http.ResponseWriter
-	n int64
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	n, err := c.ResponseWriter.Write(b)
-	c.n += int64(n)
-	return n, err
-}
-
 func TestVerifiedDownloads(t *testing.T) {
 	_, data := payload(t)
-	srv := serveArchive(t, data, true, 0)
+	srv := fetchtest.Serve(t, data, true, 0)
 	f := file(srv.URL+"/ds.tar.gz", data)
 	dir := filepath.Join(t.TempDir(), "cache") // Does not exist yet.
 	var progress bytes.Buffer
@@ -141,8 +76,8 @@ func TestVerifiedDownloads(t *testing.T) {
 		t.Errorf("progress bar drawn %d times for a fast download; not throttled", n)
 	}
 	// Already there: checked, not downloaded again.
-	if _, err := Verified(context.Background(), f, dir, nil); err != nil || srv.requests != 1 {
-		t.Errorf("second call: %v, %d requests; want 1", err, srv.requests)
+	if _, err := Verified(context.Background(), f, dir, nil); err != nil || srv.Requests() != 1 {
+		t.Errorf("second call: %v, %d requests; want 1", err, srv.Requests())
 	}
 }
 
@@ -174,7 +109,7 @@ func TestVerifiedHandPlacedSHA256(t *testing.T) {
 
 func TestVerifiedResumesWithRange(t *testing.T) {
 	_, data := payload(t)
-	srv := serveArchive(t, data, true, 0)
+	srv := fetchtest.Serve(t, data, true, 0)
 	dir := t.TempDir()
 	k := len(data) / 3
 	if err := os.WriteFile(filepath.Join(dir, "ds.tar.gz.part"), data[:k], 0o644); err != nil {
@@ -183,10 +118,10 @@ func TestVerifiedResumesWithRange(t *testing.T) {
 	if _, err := Verified(context.Background(), file(srv.URL+"/ds.tar.gz", data), dir, nil); err != nil {
 		t.Fatal(err)
 	}
-	if want := fmt.Sprintf("bytes=%d-", k); len(srv.ranges) != 1 || srv.ranges[0] != want {
-		t.Errorf("Range headers %q, want one %q", srv.ranges, want)
+	if want := fmt.Sprintf("bytes=%d-", k); len(srv.Ranges()) != 1 || srv.Ranges()[0] != want {
+		t.Errorf("Range headers %q, want one %q", srv.Ranges(), want)
 	}
-	if want, sent := int64(len(data)-k), srv.sentBytes(); sent != want {
+	if want, sent := int64(len(data)-k), srv.SentBytes(); sent != want {
 		t.Errorf("server sent %d bytes, want %d (the rest only)", sent, want)
 	}
 	got, _ := os.ReadFile(filepath.Join(dir, "ds.tar.gz"))
@@ -199,7 +134,7 @@ func TestVerifiedResumesWithRange(t *testing.T) {
 // must be started over, not appended to.
 func TestVerifiedServerIgnoresRange(t *testing.T) {
 	_, data := payload(t)
-	srv := serveArchive(t, data, false, 0)
+	srv := fetchtest.Serve(t, data, false, 0)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "ds.tar.gz.part"), bytes.Repeat([]byte{'x'}, 1000), 0o644); err != nil {
 		t.Fatal(err)
@@ -207,8 +142,8 @@ func TestVerifiedServerIgnoresRange(t *testing.T) {
 	if _, err := Verified(context.Background(), file(srv.URL+"/ds.tar.gz", data), dir, nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(srv.ranges) != 1 || srv.ranges[0] != "bytes=1000-" {
-		t.Errorf("Range headers %q, want one bytes=1000-", srv.ranges)
+	if len(srv.Ranges()) != 1 || srv.Ranges()[0] != "bytes=1000-" {
+		t.Errorf("Range headers %q, want one bytes=1000-", srv.Ranges())
 	}
 	got, _ := os.ReadFile(filepath.Join(dir, "ds.tar.gz"))
 	if !bytes.Equal(got, data) {
@@ -221,7 +156,7 @@ func TestVerifiedServerIgnoresRange(t *testing.T) {
 func TestVerifiedInterruptedThenResumed(t *testing.T) {
 	_, data := payload(t)
 	cut := len(data) / 2
-	bad := serveArchive(t, data, true, cut)
+	bad := fetchtest.Serve(t, data, true, cut)
 	dir := t.TempDir()
 	_, err := Verified(context.Background(), file(bad.URL+"/ds.tar.gz", data), dir, nil)
 	if err == nil {
@@ -238,12 +173,12 @@ func TestVerifiedInterruptedThenResumed(t *testing.T) {
 	}
 	fetchtest.DirHolds(t, dir, "ds.tar.gz.part")
 
-	good := serveArchive(t, data, true, 0)
+	good := fetchtest.Serve(t, data, true, 0)
 	if _, err := Verified(context.Background(), file(good.URL+"/ds.tar.gz", data), dir, nil); err != nil {
 		t.Fatal(err)
 	}
-	if want := fmt.Sprintf("bytes=%d-", cut); len(good.ranges) != 1 || good.ranges[0] != want {
-		t.Errorf("Range headers %q, want %q", good.ranges, want)
+	if want := fmt.Sprintf("bytes=%d-", cut); len(good.Ranges()) != 1 || good.Ranges()[0] != want {
+		t.Errorf("Range headers %q, want %q", good.Ranges(), want)
 	}
 	fetchtest.DirHolds(t, dir, "ds.tar.gz")
 }
@@ -284,7 +219,7 @@ func TestVerifiedCancelled(t *testing.T) {
 
 func TestVerifiedMD5Mismatch(t *testing.T) {
 	_, data := payload(t)
-	srv := serveArchive(t, data, true, 0)
+	srv := fetchtest.Serve(t, data, true, 0)
 	f := file(srv.URL+"/ds.tar.gz", data)
 	f.MD5, f.What = "0123456789abcdef0123456789abcdef", "Toy"
 	dir := t.TempDir()

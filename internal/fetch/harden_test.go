@@ -196,7 +196,7 @@ func setDisk(t *testing.T, openErr, err error, after int, closeErr error) {
 // disk read as before).
 func TestVerifiedDiskProblems(t *testing.T) {
 	_, data := payload(t)
-	srv := serveArchive(t, data, true, 0)
+	srv := fetchtest.Serve(t, data, true, 0)
 	mb := float64(len(data)) / 1e6
 	cases := []struct {
 		name                   string
@@ -249,7 +249,7 @@ func TestVerifiedDevFull(t *testing.T) {
 		t.Skip(err)
 	}
 	_, data := payload(t)
-	srv := serveArchive(t, data, true, 0)
+	srv := fetchtest.Serve(t, data, true, 0)
 	dir := t.TempDir()
 	part := filepath.Join(dir, "ds.tar.gz.part")
 	if err := os.Symlink("/dev/full", part); err != nil {

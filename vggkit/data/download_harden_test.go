@@ -47,7 +47,7 @@ func TestDownloadSTL10RefusesLinkOutside(t *testing.T) {
 		// A hard link copies the symlink itself: from stl10_binary/, outside.
 		fetchtest.Entry{Name: "stl10_binary/train_X.bin", Type: tar.TypeLink, Linkname: "stl10_binary/a/b/c/s"})
 	data := fetchtest.TarGz(t, entries)
-	srv := serveArchive(t, data)
+	srv := fetchtest.Serve(t, data, true, 0)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 
 	_, err := DownloadSTL10(context.Background(), cache, nil)
@@ -82,7 +82,7 @@ func TestDownloadSTL10CorruptArchive(t *testing.T) {
 	f := newFakeSTL10(t, 20, 10, 4)
 	data := fetchtest.TarGz(t, stl10Entries(f))
 	data[len(data)-8] ^= 0xff // The CRC-32 in the gzip trailer.
-	srv := serveArchive(t, data)
+	srv := fetchtest.Serve(t, data, true, 0)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	cache := t.TempDir()
 	_, err := DownloadSTL10(context.Background(), cache, nil)
@@ -105,7 +105,7 @@ func TestDownloadSTL10DiskFull(t *testing.T) {
 	}
 	f := newFakeSTL10(t, 20, 10, 4)
 	data := fetchtest.TarGz(t, stl10Entries(f))
-	srv := serveArchive(t, data)
+	srv := fetchtest.Serve(t, data, true, 0)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	cache := t.TempDir()
 	part := filepath.Join(cache, "stl10_binary.tar.gz.part")

@@ -32,7 +32,7 @@ func TestDownloadCIFAR10(t *testing.T) {
 		entries = append(entries, fetchtest.Entry{Name: "cifar-10-batches-bin/" + n, Body: files[n]})
 	}
 	archive := fetchtest.TarGz(t, entries)
-	srv := serveArchive(t, archive)
+	srv := fetchtest.Serve(t, archive, true, 0)
 	old := cifar10Remote
 	cifar10Remote.URL, cifar10Remote.Size, cifar10Remote.MD5 = srv.URL+"/cifar-10-binary.tar.gz", int64(len(archive)), md5Hex(archive)
 	t.Cleanup(func() { cifar10Remote = old })
@@ -50,8 +50,8 @@ func TestDownloadCIFAR10(t *testing.T) {
 		t.Fatalf("load after download: %v", err)
 	}
 	fetchtest.DirHolds(t, cache, "cifar-10-batches-bin", "cifar-10-binary.tar.gz")
-	if _, err := Download(context.Background(), "cifar10", cache, nil); err != nil || srv.requests != 1 {
-		t.Errorf("second download: %v, %d requests; want none", err, srv.requests)
+	if _, err := Download(context.Background(), "cifar10", cache, nil); err != nil || srv.Requests() != 1 {
+		t.Errorf("second download: %v, %d requests; want none", err, srv.Requests())
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,32 +43,13 @@ func setRemote(t *testing.T, url string, data []byte) {
 	t.Cleanup(func() { stl10Remote = old })
 }
 
-// archiveServer serves data on loopback (with Range) and counts the requests. The
-// downloader's own tests (resume, servers that ignore Range, dropped connections,
-// unsafe archives) are internal/fetch's.
-type archiveServer struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests int
-}
-
-func serveArchive(t *testing.T, data []byte) *archiveServer {
-	t.Helper()
-	s := &archiveServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests++
-		s.mu.Unlock()
-		http.ServeContent(w, r, "archive.tar.gz", time.Time{}, bytes.NewReader(data))
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
+// The downloader's own tests (resume, servers that ignore Range, dropped connections,
+// unsafe archives) are internal/fetch's; these serve archives with fetchtest.Serve.
 
 func TestDownloadSTL10Full(t *testing.T) {
 	f := newFakeSTL10(t, 20, 10, 4)
 	data := fetchtest.TarGz(t, stl10Entries(f))
-	srv := serveArchive(t, data)
+	srv := fetchtest.Serve(t, data, true, 0)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	cache := filepath.Join(t.TempDir(), "cache") // Does not exist yet.
 
@@ -101,12 +81,12 @@ func TestDownloadSTL10Full(t *testing.T) {
 	}
 
 	// Already there: returns without asking the server.
-	before := srv.requests
+	before := srv.Requests()
 	dir2, err := DownloadSTL10(context.Background(), cache, nil)
 	if err != nil || dir2 != dir {
 		t.Fatalf("second call: %s, %v", dir2, err)
 	}
-	if srv.requests != before {
+	if srv.Requests() != before {
 		t.Error("second call downloaded again")
 	}
 }
@@ -114,7 +94,7 @@ func TestDownloadSTL10Full(t *testing.T) {
 func TestDownloadSTL10MD5Mismatch(t *testing.T) {
 	f := newFakeSTL10(t, 20, 10, 4)
 	data := fetchtest.TarGz(t, stl10Entries(f))
-	srv := serveArchive(t, data)
+	srv := fetchtest.Serve(t, data, true, 0)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	stl10Remote.MD5 = "0123456789abcdef0123456789abcdef"
 	cache := t.TempDir()
@@ -154,7 +134,7 @@ func TestDownloadSTL10Offline(t *testing.T) {
 // An archive without the STL-10 files is named as such, and leaves only itself.
 func TestDownloadSTL10ArchiveLacksFiles(t *testing.T) {
 	data := fetchtest.TarGz(t, []fetchtest.Entry{{Name: "other/readme.txt", Body: []byte("hello")}})
-	srv := serveArchive(t, data)
+	srv := fetchtest.Serve(t, data, true, 0)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	cache := t.TempDir()
 	_, err := DownloadSTL10(context.Background(), cache, nil)
@@ -168,7 +148,7 @@ func TestDownloadSTL10ArchiveLacksFiles(t *testing.T) {
 func TestDownloadSTL10HandPlacedArchive(t *testing.T) {
 	f := newFakeSTL10(t, 20, 10, 4)
 	data := fetchtest.TarGz(t, stl10Entries(f))
-	srv := serveArchive(t, data)
+	srv := fetchtest.Serve(t, data, true, 0)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	cache := t.TempDir()
 	if err := os.WriteFile(filepath.Join(cache, "stl10_binary.tar.gz"), data, 0o644); err != nil {
@@ -177,8 +157,8 @@ func TestDownloadSTL10HandPlacedArchive(t *testing.T) {
 	if _, err := DownloadSTL10(context.Background(), cache, nil); err != nil {
 		t.Fatal(err)
 	}
-	if srv.requests != 0 {
-		t.Errorf("%d requests with the archive already there", srv.requests)
+	if srv.Requests() != 0 {
+		t.Errorf("%d requests with the archive already there", srv.Requests())
 	}
 	if _, ok := FindSTL10(cache); !ok {
 		t.Error("not extracted")
@@ -190,7 +170,7 @@ func TestDownloadSTL10HandPlacedArchive(t *testing.T) {
 func TestDownloadSTL10ArchiveIsAFIFO(t *testing.T) {
 	f := newFakeSTL10(t, 20, 10, 4)
 	data := fetchtest.TarGz(t, stl10Entries(f))
-	srv := serveArchive(t, data)
+	srv := fetchtest.Serve(t, data, true, 0)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", data)
 	cache := t.TempDir()
 	archive := filepath.Join(cache, "stl10_binary.tar.gz")
@@ -211,7 +191,7 @@ func TestDownloadSTL10ArchiveIsAFIFO(t *testing.T) {
 
 // An existing, incomplete stl10_binary/ is reported before any download.
 func TestDownloadSTL10IncompleteFolder(t *testing.T) {
-	srv := serveArchive(t, []byte("x"))
+	srv := fetchtest.Serve(t, []byte("x"), true, 0)
 	setRemote(t, srv.URL+"/stl10_binary.tar.gz", []byte("x"))
 	cache := t.TempDir()
 	os.MkdirAll(filepath.Join(cache, "stl10_binary"), 0o755)
@@ -220,8 +200,8 @@ func TestDownloadSTL10IncompleteFolder(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "exists but does not hold") {
 		t.Errorf("error %v, want 'exists but does not hold'", err)
 	}
-	if srv.requests != 0 {
-		t.Errorf("%d requests", srv.requests)
+	if srv.Requests() != 0 {
+		t.Errorf("%d requests", srv.Requests())
 	}
 }
 

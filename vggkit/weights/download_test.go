@@ -5,37 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/vggkit/vggkit/internal/fetch/fetchtest"
 )
-
-// weightServer serves body as /vggt-<hash>.pth with Range support, recording the
-// Range headers it was asked for.
-type weightServer struct {
-	*httptest.Server
-	mu     sync.Mutex
-	ranges []string
-}
-
-func newWeightServer(t *testing.T, body []byte) *weightServer {
-	s := &weightServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.ranges = append(s.ranges, r.Header.Get("Range"))
-		s.mu.Unlock()
-		http.ServeContent(w, r, "w.pth", time.Unix(1e9, 0), bytes.NewReader(body))
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
 
 // testVariant is a variant whose file is body, named by body's SHA-256 prefix (or by
 // prefix when given, to make it wrong).
@@ -51,7 +27,7 @@ func testBody() []byte { return bytes.Repeat([]byte("not really weights "), 5000
 
 func TestDownload(t *testing.T) {
 	body := testBody()
-	srv := newWeightServer(t, body)
+	srv := fetchtest.Serve(t, body, true, 0)
 	v, dir := testVariant(body, ""), t.TempDir()
 	path, err := download(context.Background(), v, dir, srv.URL+"/", nil)
 	if err != nil {
@@ -65,7 +41,7 @@ func TestDownload(t *testing.T) {
 
 func TestDownloadResumes(t *testing.T) {
 	body := testBody()
-	srv := newWeightServer(t, body)
+	srv := fetchtest.Serve(t, body, true, 0)
 	v, dir := testVariant(body, ""), t.TempDir()
 	// An earlier run was cut after 1000 bytes.
 	if err := os.WriteFile(filepath.Join(dir, v.File+".part"), body[:1000], 0o644); err != nil {
@@ -78,17 +54,15 @@ func TestDownloadResumes(t *testing.T) {
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, body) {
 		t.Errorf("resumed file differs from the served one (%d bytes, want %d)", len(got), len(body))
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if len(srv.ranges) != 1 || srv.ranges[0] != "bytes=1000-" {
-		t.Errorf("server was asked for ranges %q, want one from byte 1000", srv.ranges)
+	if r := srv.Ranges(); len(r) != 1 || r[0] != "bytes=1000-" {
+		t.Errorf("server was asked for ranges %q, want one from byte 1000", srv.Ranges())
 	}
 	fetchtest.DirHolds(t, dir, v.File)
 }
 
 func TestDownloadHashMismatchLeavesNothing(t *testing.T) {
 	body := testBody()
-	srv := newWeightServer(t, body)
+	srv := fetchtest.Serve(t, body, true, 0)
 	v, dir := testVariant(body, "00000000"), t.TempDir()
 	if strings.HasPrefix(testVariant(body, "").SHA256Prefix, "00000000") {
 		t.Fatal("test body's hash starts with the wrong prefix")
@@ -99,7 +73,7 @@ func TestDownloadHashMismatchLeavesNothing(t *testing.T) {
 }
 
 func TestDownloadOffline(t *testing.T) {
-	srv := newWeightServer(t, testBody())
+	srv := fetchtest.Serve(t, testBody(), true, 0)
 	srv.Close()
 	v, dir := testVariant(testBody(), ""), t.TempDir()
 	_, err := download(context.Background(), v, dir, srv.URL+"/", nil)
