@@ -6,7 +6,7 @@
 # (with PyTorch 2.x it must have numbers). About a minute on 2 quiet cores.
 #   bench/gpu/dryrun_test.sh                  (PYTHON: a Python with PyTorch and torchvision;
 #                                              default $VGGKIT_REFS_PYTHON, else python3)
-# Builds bin/vggkit and bin/shapes10dump into a temporary folder (needs scripts/go-xla-patch.sh
+# Builds bin/vggkit and bin/vggkit-dump into a temporary folder (needs scripts/go-xla-patch.sh
 # run once, as scripts/test.sh does); VGGKIT_BIN and SHAPES10DUMP_BIN use given ones instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,8 +20,8 @@ if [ -z "${VGGKIT_BIN:-}" ]; then
   VGGKIT_BIN=$tmp/vggkit
 fi
 if [ -z "${SHAPES10DUMP_BIN:-}" ]; then
-  CGO_ENABLED=1 GOEXPERIMENT=simd go build -o "$tmp/shapes10dump" ./bench/gpu/shapes10dump
-  SHAPES10DUMP_BIN=$tmp/shapes10dump
+  CGO_ENABLED=1 GOEXPERIMENT=simd go build -o "$tmp/vggkit-dump" ./bench/dump
+  SHAPES10DUMP_BIN=$tmp/vggkit-dump
 fi
 export VGGKIT_BIN SHAPES10DUMP_BIN
 t1=$(date +%s)

@@ -10,7 +10,7 @@
 #     (evaluation fixed), and with AMP bf16 + channels_last + torch.compile.
 # STL-10 cannot be downloaded on the device machine: the data is vggkit's Shapes10 at 96 px,
 # 500 per class (5000 train images, STL-10's size and count), 1000 test images, written for
-# PyTorch by bin/shapes10dump (built beforehand from bench/gpu/shapes10dump). Each run
+# PyTorch by bin/vggkit-dump (built beforehand from bench/dump). Each run
 # trains EPOCHS epochs (default 15; PyTorch's stop early if their time limit nears),
 # evaluates once at the end; the table extrapolates to the tutorial's 100 epochs (labelled).
 # Usage: bench/gpu/tutorial.sh [OUTDIR]   (default bench/gpu/results; dry runs: /tmp/vggkit-gpu-dryrun). Writes
@@ -25,7 +25,7 @@ kind=tutorial
 budget=${BUDGET_S:-420}
 # shellcheck source=bench/gpu/lib.sh
 . bench/gpu/lib.sh
-dump=${SHAPES10DUMP_BIN:-bin/shapes10dump}
+dump=${SHAPES10DUMP_BIN:-bin/vggkit-dump}
 
 if [ "$device" = cpu ]; then
   epochs=${EPOCHS:-2} size=32 batch=16 per=20 tper=20 vmodel=(-width 0.125 -per-class 20) tmodel=(--width-div 8)

@@ -17,7 +17,7 @@ Variants:
          shape, as vggkit's (the last partial batch dropped in training, padded in
          evaluation), so torch.compile compiles one training and one evaluation graph.
 
-The data: the raw uint8 files bench/gpu/shapes10dump writes (STL-10's size and count: 5000
+The data: the raw uint8 files bench/dump writes (STL-10's size and count: 5000
 train images of 96x96x3, 500 per class), read without numpy; as PIL images through
 torchvision's transforms when torchvision is there (as the tutorial), else the same
 resize + normalise with torch ops per image (the "pipeline" field says which).
@@ -92,7 +92,7 @@ def worker_init(_):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True, help="folder written by bench/gpu/shapes10dump")
+    p.add_argument("--data", required=True, help="folder written by bench/dump")
     p.add_argument("--variant", default="eager", choices=["eager", "fast"])
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--max-seconds", type=float, default=0, help="stop after the epoch that passes this much training time (0: never)")

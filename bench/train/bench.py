@@ -73,11 +73,11 @@ def shapes(limit, vggkit):
     """Shapes10 with just enough images per class for limit, and its dump for torch."""
     per = max(1, math.ceil(limit / 10))
     d = os.path.join(DATA, f"shapes10-{per}")
-    if not os.path.exists(os.path.join(d, "meta.json")):
-        dump = os.path.join(os.path.dirname(vggkit), "vggkit-bench-dump")
+    if not os.path.exists(os.path.join(d, "train_x.u8")):  # (dumps before bench/dump named their files train.u8)
+        dump = os.path.join(os.path.dirname(vggkit), "vggkit-dump")
         subprocess.run([dump, "-dataset", "shapes10", "-per-class", str(per), "-out", d], check=True)
     return {"vggkit": ["-dataset", "shapes10", "-per-class", str(per)], "torch": ["--format", "raw", "--data", d],
-            "what": "Shapes10 (embedded; bench/train/dump for torch)"}
+            "what": "Shapes10 (embedded; bench/dump for torch)"}
 
 
 def loadavg():

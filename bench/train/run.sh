@@ -67,7 +67,7 @@ fi
 
 mkdir -p bin bench/train/results
 GOEXPERIMENT=simd go build -o bin/vggkit ./cmd/vggkit
-GOEXPERIMENT=simd go build -o bin/vggkit-bench-dump ./bench/train/dump
+GOEXPERIMENT=simd go build -o bin/vggkit-dump ./bench/dump
 bin/vggkit doctor 2>/dev/null | grep -i -m3 "backend\|xla\|patched" >&2 || true
 
 args=(--vggkit bin/vggkit "${torches[@]}" --pairs "${PAIRS:-3}" --epochs "${EPOCHS:-3}"

@@ -10,7 +10,7 @@ shuffled each epoch, last partial batch dropped, no evaluation. It reads the sam
 
   --format idx    MNIST-format IDX files (train-images-idx3-ubyte[.gz], ...) in --data
   --format cifar  CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin) in --data
-  --format raw    bench/train/dump's Shapes10 dump (train.u8, train.labels, meta.json)
+  --format raw    bench/dump's Shapes10 dump (train_x.u8, train_y.u8, meta.json)
 
 Both splits are read, as vggkit reads both. Grey images are given 3 channels at load
 (vggkit's default for MNIST-format sets). Preprocessing as vggkit's graph: bilinear
@@ -86,8 +86,8 @@ def load_cifar(d, split):
 
 def load_raw(d, split):
     meta = json.load(open(os.path.join(d, "meta.json")))[split]
-    x = np.fromfile(os.path.join(d, f"{split}.u8"), np.uint8).reshape(meta["n"], meta["h"], meta["w"], meta["c"])
-    y = np.fromfile(os.path.join(d, f"{split}.labels"), np.uint8).astype(np.int64)
+    x = np.fromfile(os.path.join(d, f"{split}_x.u8"), np.uint8).reshape(meta["n"], meta["h"], meta["w"], meta["c"])
+    y = np.fromfile(os.path.join(d, f"{split}_y.u8"), np.uint8).astype(np.int64)
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2)), y
 
 
