@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/vggkit/vggkit/vggkit/data"
 	"github.com/vggkit/vggkit/vggkit/testbackend"
 )
 
@@ -41,20 +40,6 @@ func maxChange(a, b map[string][]float32, prefix string, stats bool) float64 {
 	return d
 }
 
-// subset is a Shapes10 set relabelled to its first k classes (a new task for a new head).
-func firstClasses(s *data.Set, k int) *data.Set {
-	out := *s
-	out.Classes = s.Classes[:k]
-	out.Pixels, out.Labels = nil, nil
-	for i, y := range s.Labels {
-		if int(y) < k {
-			out.Pixels = append(out.Pixels, s.Image(i)...)
-			out.Labels = append(out.Labels, y)
-		}
-	}
-	return &out
-}
-
 // Fine-tuning from a vggkit checkpoint onto a 5-class task: the trunk starts as the
 // checkpoint's, the new head fresh; while frozen (one epoch) only the head changes and the
 // batch-norm statistics stay; after, the trunk trains too.
@@ -67,7 +52,11 @@ func TestFineTuneFreezesTrunkThenTrainsIt(t *testing.T) {
 	}
 	preVars := snapshotVars(t, pre)
 
-	task := firstClasses(shapesSet(t, "train", 4), 5) // 20 images, batch 16: one step per epoch
+	all := shapesSet(t, "train", 4)
+	task, err := all.OnlyClasses(all.Classes[:5]) // a new task: 20 images, batch 16: one step per epoch
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := tinyConfig(tinyModel(), tinyOptions())
 	cfg.Train.Weights, cfg.Train.Epochs, cfg.Model.Classes = src, 1, 0
 	l, err := New(b, cfg, task.Classes)
