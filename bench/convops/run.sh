@@ -6,15 +6,15 @@
 # Usage: bench/convops/run.sh [ROUNDS] [SIZE] [WIDTH_DIV]   (defaults 3 96 4)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-rounds=${1:-3} size=${2:-96} div=${3:-4}
+rounds=${1:-3} size=${2:-96} div=${3:-4} batch=${BATCH:-32}
 py=/usr/bin/python3 # Debian's python3-torch, as bench/run.sh
 mkdir -p bin
 GOEXPERIMENT=simd go build -o bin/convops ./bench/convops
 results=$(mktemp)
 width=$(awk "BEGIN{print 1/$div}")
 for round in $(seq "$rounds"); do
-  go=$(bin/convops -size "$size" -width "$width" -batch 32)
-  pt=$("$py" bench/convops/torch_convops.py --size "$size" --width-div "$div" --batch 32 --threads "$(nproc)")
+  go=$(bin/convops -size "$size" -width "$width" -batch "$batch")
+  pt=$("$py" bench/convops/torch_convops.py --size "$size" --width-div "$div" --batch "$batch" --threads "$(nproc)")
   echo "{\"vggkit\": $go, \"torch\": $pt}" | tee -a "$results" >&2
 done
 "$py" - "$results" <<'PY'

@@ -94,6 +94,11 @@ func runDoctor(args []string, stdout io.Writer) error {
 		default:
 			fmt.Fprintln(stdout, "           kernel gradients: XLA's own (vggkit's kernels need AVX-512F)")
 		}
+		malloc := "glibc's defaults (huge pages need glibc on Linux, and not " + config.EnvMalloc + "=0)"
+		if backend.HugePages() {
+			malloc = "glibc with transparent huge pages (" + config.EnvMalloc + "=0: glibc's defaults)"
+		}
+		fmt.Fprintf(stdout, "malloc:    %s\n", malloc)
 	}
 	for d := range c.Backend.NumDevices() {
 		fmt.Fprintf(stdout, "device %d:  %s\n", d, c.Backend.DeviceDescription(compute.DeviceNum(d)))

@@ -16,6 +16,7 @@ type Environment struct {
 	Conv       string // VGGKIT_CONV: "native", "im2col" or "hybrid" forces the convolution form (benchmarks; "": the fastest measured).
 	OneDNN     bool   // VGGKIT_ONEDNN (not "0"): XLA CPU convolutions through oneDNN's custom call.
 	CPUKernels bool   // VGGKIT_CPUKERNELS (not "0"): vggkit's AVX-512 convolution kernels on XLA CPU.
+	HugePages  bool   // VGGKIT_MALLOC (not "0"): programs start with glibc's huge pages for malloc (set at load, in C; backend.HugePages).
 	Python     string // VGGKIT_PYTHON: the python whose site-packages may hold JAX's CUDA plugin (default python3).
 	CUDAHome   string // CUDA_HOME: a CUDA toolkit (ptxas, libdevice) for XLA.
 	XLAFlags   string // XLA_FLAGS: XLA's own flags; vggkit adds its autotune cache to them.
@@ -45,6 +46,7 @@ const (
 	EnvConv        = "VGGKIT_CONV"
 	EnvOneDNN      = "VGGKIT_ONEDNN"
 	EnvCPUKernels  = "VGGKIT_CPUKERNELS"
+	EnvMalloc      = "VGGKIT_MALLOC"
 	EnvPython      = "VGGKIT_PYTHON"
 	EnvFast        = "VGGKIT_FAST"
 	EnvCUDAChecks  = "GOPJRT_CUDA_CHECKS"
@@ -66,6 +68,7 @@ func Env() Environment {
 		Conv:           os.Getenv(EnvConv),
 		OneDNN:         os.Getenv(EnvOneDNN) != "0",
 		CPUKernels:     os.Getenv(EnvCPUKernels) != "0",
+		HugePages:      os.Getenv(EnvMalloc) != "0",
 		Python:         os.Getenv(EnvPython),
 		CUDAHome:       os.Getenv("CUDA_HOME"),
 		XLAFlags:       os.Getenv("XLA_FLAGS"),
