@@ -738,22 +738,47 @@ func TestPredictCAM(t *testing.T) {
 	}
 }
 
-// -cpuprofile writes a Go CPU profile of the run (bench/train/README.md); a path that
-// cannot be created fails before any work.
+// -cpuprofile writes a Go CPU profile of the run (bench/train/README.md), on the pure-Go
+// backend and on XLA CPU. There the profiler's signals, arriving while the XLA plugin
+// started, corrupted glibc's heap and aborted every run ("corrupted size vs. prev_size"),
+// so that case runs in a fresh process, which loads the plugin after the profiler started.
+// A path that cannot be created fails before any work.
 func TestTrainCPUProfile(t *testing.T) {
-	t.Setenv("GOMLX_BACKEND", "go")
+	if os.Getenv("VGGKIT_TEST_MAIN") != "" {
+		t.Skip("the child")
+	}
 	dir := t.TempDir()
-	prof := filepath.Join(dir, "cpu.prof")
-	code, stdout, errOut := runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-arch", "vgg11",
-		"-width", "0.0625", "-size", "32", "-epochs", "1", "-batch", "4", "-augment", "none", "-ckpt", "",
-		"-out", filepath.Join(dir, "report"), "-cpuprofile", prof)
-	if code != 0 {
-		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, errOut)
+	// On XLA: 60 steps, for thousands of profiling signals (fewer did not always abort).
+	args := func(b, perClass, epochs string) []string {
+		return []string{"train", "-dataset", "shapes10", "-per-class", perClass, "-arch", "vgg16", "-width", "0.25",
+			"-size", "32", "-epochs", epochs, "-batch", "32", "-augment", "none", "-ckpt", "", "-eval-every", "-1",
+			"-out", filepath.Join(dir, "report-"+b), "-cpuprofile", filepath.Join(dir, b+".prof")}
 	}
-	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
-		t.Errorf("profile %s: %v", prof, err)
+	t.Setenv("GOMLX_BACKEND", "go")
+	if code, stdout, errOut := runCLI(t, args("go", "4", "1")...); code != 0 {
+		t.Fatalf("train on the pure-Go backend: exit %d\n%s\n%s", code, stdout, errOut)
 	}
-	code, _, errOut = runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-epochs", "1", "-ckpt", "",
+	t.Setenv("GOMLX_BACKEND", "")
+	if c, err := backend.New(); err == nil && c.IsXLACPU() {
+		t.Setenv("GOMLX_BACKEND", c.Config)
+		var stderr bytes.Buffer
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMain$")
+		cmd.Env = append(os.Environ(), "VGGKIT_TEST_MAIN="+strings.Join(args("xla", "100", "2"), "\x1f"))
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("train on %s with -cpuprofile: %v\n%s", c.Config, err, stderr.String())
+		}
+	} else {
+		t.Log("XLA CPU plugin not installed: the pure-Go backend only")
+	}
+	for _, b := range []string{"go", "xla"} {
+		p := filepath.Join(dir, b+".prof")
+		if st, err := os.Stat(p); (err != nil || st.Size() == 0) && (b == "go" || fileExists(filepath.Join(dir, "report-xla"))) {
+			t.Errorf("profile %s: %v", p, err)
+		}
+	}
+	t.Setenv("GOMLX_BACKEND", "go")
+	code, _, errOut := runCLI(t, "train", "-dataset", "shapes10", "-per-class", "2", "-epochs", "1", "-ckpt", "",
 		"-out", filepath.Join(dir, "report2"), "-cpuprofile", filepath.Join(dir, "no", "such", "dir", "cpu.prof"))
 	if code == 0 || !strings.Contains(errOut, "-cpuprofile") {
 		t.Errorf("bad profile path: exit %d, stderr %q", code, errOut)

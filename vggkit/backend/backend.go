@@ -191,7 +191,7 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	b, err = compute.NewWithConfig(cfg)
+	withoutSIGPROF(func() { b, err = compute.NewWithConfig(cfg) })
 	if s, ok := b.(oneDNNConvolutions); ok && err == nil && platformOf(cfg) == "cpu" {
 		s.SetCPUConvolutionWithOneDNN(config.Env().OneDNN)
 	}
