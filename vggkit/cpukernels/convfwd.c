@@ -228,22 +228,13 @@ const char* vggkit_conv_fwd(const float* x, const float* w, float* y, int64_t N,
   if (threads > ntiles) threads = (int)ntiles;
   if (threads < 1) threads = 1;
   cf_job jobs[VGGKIT_MAX_THREADS];
-  pthread_t tids[VGGKIT_MAX_THREADS];
-  int started[VGGKIT_MAX_THREADS] = {0};
-  for (int t = 0; t < threads; t++) {
+  void* results[VGGKIT_MAX_THREADS];
+  for (int t = 0; t < threads; t++)
     jobs[t] = (cf_job){xp, w, y, ntiles * t / threads, ntiles * (t + 1) / threads, Hp, Wp, C, Ho, Wo,
                        K, KH, KW, transposed, tiles, classes};
-    if (t > 0) started[t] = pthread_create(&tids[t], NULL, cf_run, &jobs[t]) == 0;
-  }
-  int failed = cf_run(&jobs[0]) != NULL;
-  for (int t = 1; t < threads; t++) {
-    void* ret = NULL;
-    if (started[t])
-      pthread_join(tids[t], &ret);
-    else
-      ret = cf_run(&jobs[t]);
-    failed |= ret != NULL;
-  }
+  vggkit_run_parallel(cf_run, jobs, sizeof(cf_job), threads, results);
+  int failed = 0;
+  for (int t = 0; t < threads; t++) failed |= results[t] != NULL;
   free(xp);
   free(tiles);
   free(classes);

@@ -218,33 +218,24 @@ const char* vggkit_kernel_grad(const float* x, const float* dy, float* dw, int64
   if (threads < 1) threads = 1;
   const int cached = threads > 1 && pthread_mutex_trylock(&partials_mu) == 0;
   kg_job jobs[VGGKIT_MAX_THREADS];
-  pthread_t tids[VGGKIT_MAX_THREADS];
-  int started[VGGKIT_MAX_THREADS] = {0};
+  void* results[VGGKIT_MAX_THREADS];
   for (int t = 0; t < threads; t++) {
     jobs[t] = (kg_job){x, dy, dw, N * t / threads, N * (t + 1) / threads, H, W, C, Ho, Wo, K, KH, ph,
                        pw};
-    if (t > 0) {
-      jobs[t].dw = partial(t, size, cached);
-      if (jobs[t].dw == NULL) continue;  // no memory: this thread's images run below
-      memset(jobs[t].dw, 0, size * sizeof(float));
-      started[t] = pthread_create(&tids[t], NULL, kg_run, &jobs[t]) == 0;
+    if (t > 0 && (jobs[t].dw = partial(t, size, cached)) == NULL) {
+      threads = t;  // no memory for this one's partial sum: the first t jobs take all images
+      jobs[t - 1].n1 = N;
+      break;
     }
+    if (t > 0) memset(jobs[t].dw, 0, size * sizeof(float));
   }
-  kg_run(&jobs[0]);
-  for (int t = 1; t < threads; t++) {
-    if (started[t]) {
-      pthread_join(tids[t], NULL);
-      for (int64_t e = 0; e < size; e++) dw[e] += jobs[t].dw[e];
-    } else {
-      if (!cached) free(jobs[t].dw);
-      jobs[t].dw = dw;  // a thread that did not start: its images, into the result
-      kg_run(&jobs[t]);
-    }
-  }
+  vggkit_run_parallel(kg_run, jobs, sizeof(kg_job), threads, results);
+  for (int t = 1; t < threads; t++)
+    for (int64_t e = 0; e < size; e++) dw[e] += jobs[t].dw[e];
   if (cached) {
     pthread_mutex_unlock(&partials_mu);
   } else {
-    for (int t = 1; t < threads; t++) free(jobs[t].dw == dw ? NULL : jobs[t].dw);
+    for (int t = 1; t < threads; t++) free(jobs[t].dw);
   }
   return NULL;
 }

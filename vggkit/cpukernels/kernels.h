@@ -1,12 +1,22 @@
 #ifndef VGGKIT_CPUKERNELS_KERNELS_H_
 #define VGGKIT_CPUKERNELS_KERNELS_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 // The most threads a kernel call uses; vggkit_threads gives the default: the CPUs this
 // process may run on.
 #define VGGKIT_MAX_THREADS 64
 int vggkit_threads(void);
+
+// A kernel's share of the work: job -> NULL, or an error message.
+typedef void* vggkit_task(void* job);
+
+// Runs fn on the n jobs (job t at jobs + t*stride), job 0 on the calling thread and the
+// others on threads kept across calls (pool.c), and returns when all have run; results[t]
+// is fn's result for job t. When another call is already fanning out, the jobs run in turn
+// on the calling thread.
+void vggkit_run_parallel(vggkit_task* fn, void* jobs, size_t stride, int n, void** results);
 
 // 1 if this CPU runs the kernels (AVX-512F).
 int vggkit_kernels_supported(void);
