@@ -83,6 +83,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "convops:", err)
 		os.Exit(1)
 	}
+	convForm = b.Ops().Conv3x3
 	cfg := vgg.Default()
 	cfg.Width = *width
 	type row struct {
@@ -116,9 +117,12 @@ func main() {
 		"batch": *batch, "wgrad_form": *form, "rows": rows})
 }
 
-// conv is the 3x3 "same" convolution as VGG runs it on XLA CPU (fastops.HybridConv3x3):
-// the backend's convolution, or im2col + one matmul on the smallest maps.
-func conv(x, k *Node) *Node { return fastops.HybridConv3x3(x, k) }
+// conv is the 3x3 "same" convolution as VGG runs it on this backend (backend.Choice.Ops, or
+// the form VGGKIT_CONV forces): on XLA CPU the backend's convolution, or im2col + one
+// matmul on the smallest maps where vggkit's kernels do not take it.
+func conv(x, k *Node) *Node { return convForm(x, k) }
+
+var convForm = fastops.HybridConv3x3 // set in main from the backend
 
 func pixels(x *Node) int { d := x.Shape().Dimensions; return d[0] * d[1] * d[2] }
 

@@ -8,7 +8,7 @@ import (
 
 // Ops are the forms of VGG's primitives measured fastest on this backend (see
 // fastops.For): im2col convolutions on the pure-Go backend, native and im2col mixed on XLA
-// CPU, native on GPUs. $VGGKIT_CONV ("native", "im2col", "hybrid") forces the
+// CPU (native wherever vggkit's kernels take them), native on GPUs. $VGGKIT_CONV ("native", "im2col", "hybrid") forces the
 // convolutions' form, for benchmarks.
 func (c *Choice) Ops() vgg.Ops {
 	p := fastops.XLAGPU
@@ -17,6 +17,9 @@ func (c *Choice) Ops() vgg.Ops {
 		p = fastops.Go
 	case c.IsXLACPU():
 		p = fastops.XLACPU
+		if on, _ := c.CPUKernels(); on {
+			p = fastops.XLACPUKernels
+		}
 	}
 	return fastops.For(p, fastops.Conv(config.Env().Conv))
 }

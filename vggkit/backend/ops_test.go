@@ -24,3 +24,28 @@ func TestOpsFollowBackendAndEnv(t *testing.T) {
 		}
 	}
 }
+
+// On XLA CPU the hybrid form follows vggkit's kernels: native on the small maps they take
+// when they are registered, im2col there otherwise.
+func TestXLACPUOpsFollowKernels(t *testing.T) {
+	xlaCPU(t)
+	same := func(a, b any) bool { return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer() }
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := any(fastops.HybridConv3x3)
+	if on, _ := c.CPUKernels(); on {
+		want = fastops.HybridKernelsConv3x3
+	}
+	if !same(c.Ops().Conv3x3, want) {
+		t.Error("XLA CPU: Ops().Conv3x3 is not the hybrid form that matches its kernels")
+	}
+	t.Setenv(CPUKernelsEnvVar, "0")
+	if c, err = New(); err != nil {
+		t.Fatal(err)
+	}
+	if !same(c.Ops().Conv3x3, fastops.HybridConv3x3) {
+		t.Errorf("%s=0: Ops().Conv3x3 is not HybridConv3x3", CPUKernelsEnvVar)
+	}
+}

@@ -67,6 +67,7 @@ func TestFormsMatchGoMLX(t *testing.T) {
 	prims := []prim{
 		{"im2col conv", Im2ColConv3x3, NativeConv3x3},
 		{"hybrid conv", HybridConv3x3, NativeConv3x3},
+		{"hybrid conv with kernels", HybridKernelsConv3x3, NativeConv3x3},
 		{"reshape max-pool", func(x, _ *Node) *Node { return MaxPool2x2(x) }, func(x, _ *Node) *Node { return MaxPool(x).Window(2).Done() }},
 	}
 	for _, dims := range [][]int{{2, 6, 5, 3}, {3, 2, 2, 4}, {2, 1, 1, 5}} {
@@ -212,6 +213,8 @@ func TestFor(t *testing.T) {
 	}{
 		{Go, "", "Im2ColConv3x3", "AddBiasMatmulGradient", true},
 		{XLACPU, "", "HybridConv3x3", "AddBiasMatmulGradient", true},
+		{XLACPUKernels, "", "HybridKernelsConv3x3", "AddBiasMatmulGradient", true},
+		{XLACPUKernels, Hybrid, "HybridConv3x3", "AddBiasMatmulGradient", true},
 		{XLAGPU, "", "GoMLX's", "GoMLX's", false},
 		{XLACPU, Native, "NativeConv3x3", "AddBiasMatmulGradient", true},
 		{Go, Hybrid, "HybridConv3x3", "AddBiasMatmulGradient", true},
@@ -230,6 +233,26 @@ func TestFor(t *testing.T) {
 		}
 		if ops.DecomposedBatchNorm != c.wantDecomposedNorm {
 			t.Errorf("%s %q: decomposed batch norm %v", c.p, c.conv, ops.DecomposedBatchNorm)
+		}
+	}
+}
+
+// vggkit's kernels take VGG's 2x2 maps at width 1/4 (128 channels) in all three parts of a
+// convolution, not at full width (512: the kernel gradient stays XLA's) nor with few channels.
+func TestKernelsTake(t *testing.T) {
+	for _, c := range []struct {
+		x    []int
+		cout int
+		want bool
+	}{
+		{[]int{32, 2, 2, 128}, 128, true},
+		{[]int{128, 4, 4, 64}, 128, true},
+		{[]int{32, 2, 2, 512}, 512, false},
+		{[]int{32, 2, 2, 4}, 4, false},
+		{[]int{32, 2, 2, 32}, 64, false}, // the input gradient's 32 outputs: not a multiple of 64
+	} {
+		if got := KernelsTake(c.x, c.cout); got != c.want {
+			t.Errorf("KernelsTake(%v, %d) = %v, want %v", c.x, c.cout, got, c.want)
 		}
 	}
 }
