@@ -123,8 +123,8 @@ def measure(cmd, epochs, kill_after_last, env=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--results", required=True)
-    ap.add_argument("--vggkit", required=True)
+    ap.add_argument("--results")
+    ap.add_argument("--vggkit")
     ap.add_argument("--torch", action="append", default=[], help="NAME=PYTHON, e.g. torch1.13=/usr/bin/python3")
     ap.add_argument("--variants", default="dataloader,memory")
     ap.add_argument("--pairs", type=int, default=3)
@@ -133,7 +133,13 @@ def main():
     ap.add_argument("--dry-run", action="store_true")
     ap.add_argument("--unquiet", action="store_true", help="the machine was not quiet: mark the results")
     ap.add_argument("--full-run", action="store_true", help="let vggkit finish (final test evaluation, report)")
+    ap.add_argument("--table-from", metavar="JSONL", help="print the table of a results file (runs of several invocations) and exit")
     a = ap.parse_args()
+    if a.table_from:
+        print(table_from(a.table_from, a))
+        return
+    if not a.results or not a.vggkit:
+        ap.error("--results and --vggkit are required (or --table-from)")
     if a.epochs < 2:
         sys.exit("--epochs must be >= 2 (the first epoch is reported apart)")
     rows = DRY_ROWS if a.dry_run else ROWS
@@ -186,6 +192,22 @@ def main():
     print(table(runs, [n for n, _ in torches], variants, a))
     if failed:
         sys.exit(f"{len(failed)} run(s) failed; see {a.results}")
+
+
+def table_from(path, a):
+    """The table of every run in a results file, rows in ROWS' order."""
+    runs = [json.loads(line) for line in open(path) if line.strip()]
+    order = {name: i for i, (name, *_rest) in enumerate(ROWS + DRY_ROWS)}
+    runs.sort(key=lambda r: order.get(r["row"], len(order)))
+    sides = [r["side"] for r in runs if r["side"] != "vggkit"]
+    torch_names = list(dict.fromkeys(s.rsplit("-", 1)[0] for s in sides))
+    variants = list(dict.fromkeys(s.rsplit("-", 1)[1] for s in sides))
+    a.pairs = max((r["pair"] for r in runs), default=0)
+    a.epochs = max((r["epochs"] for r in runs), default=0)
+    a.unquiet = any(not r.get("quiet", True) for r in runs)
+    a.dry_run = any(r.get("dry_run") for r in runs)
+    a.results = path
+    return table(runs, torch_names, variants, a)
 
 
 def table(runs, torch_names, variants, a):

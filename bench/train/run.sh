@@ -16,7 +16,10 @@
 # Environment: PAIRS (default 3), EPOCHS (3), ROWS (comma-separated substrings of row
 #   names, e.g. ROWS=w1/4-b32,cifar), VARIANTS (dataloader,memory), FULL_RUN=1 (let vggkit
 #   finish: final test evaluation and report), DRY_RUN=1 (tiny rows, 1 pair, 2 epochs:
-#   checks the tooling end to end in about 2 minutes; bench/train/dryrun_test.sh).
+#   checks the tooling end to end in about 2 minutes; bench/train/dryrun_test.sh),
+#   RESULTS (the JSONL file runs are appended to; default results/<date>.jsonl).
+# The table of a results file that several invocations wrote:
+#   python3 bench/train/bench.py --table-from bench/train/results/<file>.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 force=0 pip=auto
@@ -25,7 +28,7 @@ for arg in "$@"; do
     --force) force=1 ;;
     --pip) pip=1 ;;
     --no-pip) pip=0 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bench/train/run.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -72,7 +75,7 @@ bin/vggkit doctor 2>/dev/null | grep -i -m3 "backend\|xla\|patched" >&2 || true
 
 args=(--vggkit bin/vggkit "${torches[@]}" --pairs "${PAIRS:-3}" --epochs "${EPOCHS:-3}"
   --variants "${VARIANTS:-dataloader,memory}" --rows "${ROWS:-}" "${unquiet[@]}")
-results=bench/train/results/$(date +%Y-%m-%d).jsonl
+results=${RESULTS:-bench/train/results/$(date +%Y-%m-%d).jsonl}
 if [ "${DRY_RUN:-0}" = 1 ]; then
   results=.build/bench-train/dryrun.jsonl # dry runs stay out of results/; each starts afresh
   rm -f "$results"
