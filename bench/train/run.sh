@@ -28,7 +28,7 @@ for arg in "$@"; do
     --force) force=1 ;;
     --pip) pip=1 ;;
     --no-pip) pip=0 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "bench/train/run.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
