@@ -34,7 +34,15 @@ __attribute__((constructor)) static void vggkit_huge_pages(int argc, char **argv
 	strcat(val, VGGKIT_TUNABLE);
 	char *saved = old != NULL ? strdup(old) : NULL;
 	if (setenv("GLIBC_TUNABLES", val, 1) == 0) {
-		execv("/proc/self/exe", argv);
+		// The binary's own path, so that the process keeps its name (top, ps -o comm):
+		// exec of /proc/self/exe would name it "exe".
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n > 0) {
+			self[n] = '\0';
+			execv(self, argv);
+		}
+		execv("/proc/self/exe", argv);  // the binary was deleted or moved since it started
 		// No /proc, or not executable again: carry on as started.
 		if (saved != NULL) setenv("GLIBC_TUNABLES", saved, 1); else unsetenv("GLIBC_TUNABLES");
 	}

@@ -57,6 +57,10 @@ func TestHugePagesCutPageFaults(t *testing.T) {
 		t.Fatalf("child printed no fault count:\n%s", out)
 		return 0, ""
 	}
+	// The process keeps its name: re-executing /proc/self/exe would have named it "exe".
+	if b, err := os.ReadFile("/proc/self/comm"); err == nil && strings.TrimSpace(string(b)) == "exe" {
+		t.Errorf("this test process is named %q after the re-execution at load", strings.TrimSpace(string(b)))
+	}
 	on, onHuge := run("1")
 	off, offHuge := run("0")
 	t.Logf("minor page faults per run of a program with a 64 MB intermediate: %d with huge pages (%s), %d with glibc's defaults (%s)", on, onHuge, off, offHuge)
