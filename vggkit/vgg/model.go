@@ -152,11 +152,31 @@ func Preprocess(scope *model.Scope, c Config, images *Node) *Node {
 	}
 	dims := x.Shape().Dimensions
 	if dims[1] != c.InputSize || dims[2] != c.InputSize {
-		x = Interpolate(x, dims[0], c.InputSize, c.InputSize, dims[3]).Bilinear().HalfPixelCenters(true).Done()
+		x = ResizeBilinear(x, c.InputSize, c.InputSize)
 	}
 	x = DivScalar(x, 255.0)
 	x = Div(Sub(x, Reshape(Const(g, mean), 1, 1, 1, channels)), Reshape(Const(g, std), 1, 1, 1, channels))
 	return x
+}
+
+// ResizeBilinear resizes x [B,H,W,C] to [B,h,w,C] as Interpolate(...).Bilinear().
+// HalfPixelCenters(true) does (torchvision's resize of tensors without antialiasing), with
+// GoMLX's own weights, as two small matrix products: the interpolation matrices come from
+// interpolating an identity and are constants XLA folds. The gather form took 1.5 ms per
+// batch of 128 on XLA CPU (28 -> 32 px), about 3 % of a training step at width 1/4.
+func ResizeBilinear(x *Node, h, w int) *Node {
+	d := x.Shape().Dimensions
+	y := Einsum("bhwc,oh->bowc", x, interpolationMatrix(x.Graph(), x.DType(), d[1], h))
+	return Einsum("bowc,pw->bopc", y, interpolationMatrix(x.Graph(), x.DType(), d[2], w))
+}
+
+// interpolationMatrix is [out, in]: row o holds the input weights of output o.
+func interpolationMatrix(g *Graph, dtype dtypes.DType, in, out int) *Node {
+	eye := DiagonalWithValue(Scalar(g, dtype, 1), in)
+	if in == out {
+		return eye
+	}
+	return Interpolate(eye, out, NoInterpolation).Bilinear().HalfPixelCenters(true).Done()
 }
 
 // Augment applies a random crop with zero padding of H/8 pixels (torchvision's

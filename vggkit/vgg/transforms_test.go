@@ -121,3 +121,32 @@ func TestGreyImages(t *testing.T) {
 		}
 	}
 }
+
+// ResizeBilinear gives what GoMLX's Interpolate gives (bilinear, half-pixel centres), up
+// and down, square or not, one axis or both.
+func TestResizeBilinearMatchesInterpolate(t *testing.T) {
+	b := goBackend(t)
+	for _, c := range [][4]int{{28, 28, 32, 32}, {96, 96, 32, 32}, {7, 12, 16, 5}, {5, 9, 5, 20}} {
+		x := tensors.FromShape(shapes.Make(dtypes.Float32, 2, c[0], c[1], 3))
+		tensors.MustMutableFlatData[float32](x, func(f []float32) {
+			for i := range f {
+				f[i] = float32((i*7919)%255) - 100
+			}
+		})
+		run := func(f func(x *graph.Node) *graph.Node) []float32 {
+			return tensors.MustCopyFlatData[float32](graph.MustExecOnce(b, f, x))
+		}
+		got := run(func(x *graph.Node) *graph.Node { return ResizeBilinear(x, c[2], c[3]) })
+		want := run(func(x *graph.Node) *graph.Node {
+			return graph.Interpolate(x, 2, c[2], c[3], 3).Bilinear().HalfPixelCenters(true).Done()
+		})
+		if len(got) != len(want) {
+			t.Fatalf("%v: %d values, want %d", c, len(got), len(want))
+		}
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-3 {
+				t.Fatalf("%v: value %d is %g, want %g", c, i, got[i], want[i])
+			}
+		}
+	}
+}
