@@ -66,6 +66,9 @@ func Plugins() map[string]string {
 // New picks a backend. It never downloads anything.
 func New() (*Choice, error) {
 	xla.EnableAutoInstall(false)
+	if _, err := config.Env().CPUDevices(); err != nil {
+		return nil, err // not a reason to fall back to the pure-Go backend quietly
+	}
 	if cfg := config.Env().Backend; cfg != "" {
 		if path := strings.TrimPrefix(cfg, "xla:"); filepath.IsAbs(path) && platformOf(path) == "cuda" {
 			// A JAX plugin named by path: its NVIDIA libraries are in the same site-packages.
@@ -191,7 +194,16 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	withoutSIGPROF(func() { b, err = compute.NewWithConfig(cfg) })
+	if platformOf(cfg) == "cpu" && strings.HasPrefix(cfg, "xla:") {
+		devices, derr := config.Env().CPUDevices()
+		if derr != nil {
+			return nil, derr
+		}
+		opts := pjrt.NamedValuesMap{"cpu_device_count": int64(devices)}
+		withoutSIGPROF(func() { b, err = xla.NewWithOptions(strings.TrimPrefix(cfg, "xla:"), opts) })
+	} else {
+		withoutSIGPROF(func() { b, err = compute.NewWithConfig(cfg) })
+	}
 	if s, ok := b.(oneDNNConvolutions); ok && err == nil && platformOf(cfg) == "cpu" {
 		s.SetCPUConvolutionWithOneDNN(config.Env().OneDNN)
 	}

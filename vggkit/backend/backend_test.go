@@ -3,6 +3,8 @@ package backend
 import (
 	"strings"
 	"testing"
+
+	"github.com/vggkit/vggkit/vggkit/config"
 )
 
 func TestEnvOverride(t *testing.T) {
@@ -52,5 +54,30 @@ func TestFindPlugin(t *testing.T) {
 	}
 	if _, ok := findPlugin(map[string]string{"cpu": "/x"}, "cuda"); ok {
 		t.Error("found cuda where there is none")
+	}
+}
+
+// The XLA CPU plugin makes one device unless VGGKIT_CPU_DEVICES asks for more (its own
+// default, 4 on 2 cores, gave each its threads: 4-7 % slower steps); a value that is not a
+// whole number of at least 1 is an error naming the variable, not a quiet fall-back to the
+// pure-Go backend.
+func TestCPUDevices(t *testing.T) {
+	for _, v := range []string{"x", "0", "-2", "1.5"} {
+		t.Setenv(config.EnvCPUDevices, v)
+		if _, err := New(); err == nil || !strings.Contains(err.Error(), config.EnvCPUDevices) {
+			t.Errorf("%s=%q: error %v, want one naming the variable", config.EnvCPUDevices, v, err)
+		}
+	}
+	t.Setenv(config.EnvCPUDevices, "")
+	xlaCPU(t)
+	for v, want := range map[string]int{"": 1, "1": 1, "4": 4} {
+		t.Setenv(config.EnvCPUDevices, v)
+		c, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := c.Backend.NumDevices(); n != want {
+			t.Errorf("%s=%q: %d devices, want %d", config.EnvCPUDevices, v, n, want)
+		}
 	}
 }

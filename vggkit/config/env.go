@@ -11,17 +11,18 @@ import (
 // Environment holds every environment variable vggkit reads: this file is the one place
 // that reads them (cheap enough to read at each use, so tests can set them).
 type Environment struct {
-	Cache      string // VGGKIT_CACHE: datasets, PJRT plugins, XLA's autotune results (default: the user cache dir + /vggkit).
-	Backend    string // GOMLX_BACKEND: "go", "xla:cpu", "xla:cuda" or "xla:/path/plugin.so" ("": vggkit chooses).
-	Conv       string // VGGKIT_CONV: "native", "im2col" or "hybrid" forces the convolution form (benchmarks; "": the fastest measured).
-	OneDNN     bool   // VGGKIT_ONEDNN (not "0"): XLA CPU convolutions through oneDNN's custom call.
-	CPUKernels bool   // VGGKIT_CPUKERNELS (not "0"): vggkit's AVX-512 convolution kernels on XLA CPU.
-	HugePages  bool   // VGGKIT_MALLOC (not "0"): programs start with glibc's huge pages for malloc (set at load, in C; backend.HugePages).
-	Python     string // VGGKIT_PYTHON: the python whose site-packages may hold JAX's CUDA plugin (default python3).
-	CUDAHome   string // CUDA_HOME: a CUDA toolkit (ptxas, libdevice) for XLA.
-	XLAFlags   string // XLA_FLAGS: XLA's own flags; vggkit adds its autotune cache to them.
-	CUDAChecks string // GOPJRT_CUDA_CHECKS: go-xla's check of the CUDA install ("": vggkit turns it off, see backend).
-	Fast       bool   // VGGKIT_FAST: notebooks run a short version (CI).
+	Cache         string // VGGKIT_CACHE: datasets, PJRT plugins, XLA's autotune results (default: the user cache dir + /vggkit).
+	Backend       string // GOMLX_BACKEND: "go", "xla:cpu", "xla:cuda" or "xla:/path/plugin.so" ("": vggkit chooses).
+	Conv          string // VGGKIT_CONV: "native", "im2col" or "hybrid" forces the convolution form (benchmarks; "": the fastest measured).
+	OneDNN        bool   // VGGKIT_ONEDNN (not "0"): XLA CPU convolutions through oneDNN's custom call.
+	CPUKernels    bool   // VGGKIT_CPUKERNELS (not "0"): vggkit's AVX-512 convolution kernels on XLA CPU.
+	CPUDevicesVar string // VGGKIT_CPU_DEVICES: the XLA CPU plugin's devices; "" = 1 (read with CPUDevices).
+	HugePages     bool   // VGGKIT_MALLOC (not "0"): programs start with glibc's huge pages for malloc (set at load, in C; backend.HugePages).
+	Python        string // VGGKIT_PYTHON: the python whose site-packages may hold JAX's CUDA plugin (default python3).
+	CUDAHome      string // CUDA_HOME: a CUDA toolkit (ptxas, libdevice) for XLA.
+	XLAFlags      string // XLA_FLAGS: XLA's own flags; vggkit adds its autotune cache to them.
+	CUDAChecks    string // GOPJRT_CUDA_CHECKS: go-xla's check of the CUDA install ("": vggkit turns it off, see backend).
+	Fast          bool   // VGGKIT_FAST: notebooks run a short version (CI).
 	// JPY_SESSION_NAME: the notebook's path, set by a Jupyter server for the kernels it
 	// starts (a browser may be attached); headless runners (nbconvert, nbclient) do not set it.
 	JupyterSession string
@@ -47,6 +48,7 @@ const (
 	EnvOneDNN      = "VGGKIT_ONEDNN"
 	EnvCPUKernels  = "VGGKIT_CPUKERNELS"
 	EnvMalloc      = "VGGKIT_MALLOC"
+	EnvCPUDevices  = "VGGKIT_CPU_DEVICES"
 	EnvPython      = "VGGKIT_PYTHON"
 	EnvFast        = "VGGKIT_FAST"
 	EnvCUDAChecks  = "GOPJRT_CUDA_CHECKS"
@@ -69,6 +71,7 @@ func Env() Environment {
 		OneDNN:         os.Getenv(EnvOneDNN) != "0",
 		CPUKernels:     os.Getenv(EnvCPUKernels) != "0",
 		HugePages:      os.Getenv(EnvMalloc) != "0",
+		CPUDevicesVar:  os.Getenv(EnvCPUDevices),
 		Python:         os.Getenv(EnvPython),
 		CUDAHome:       os.Getenv("CUDA_HOME"),
 		XLAFlags:       os.Getenv("XLA_FLAGS"),
@@ -90,6 +93,22 @@ func Env() Environment {
 		e.Python = "python3"
 	}
 	return e
+}
+
+// CPUDevices is the number of devices the XLA CPU plugin makes: VGGKIT_CPU_DEVICES, or 1.
+// The plugin's own default (4 on a 2-core machine) gave each device its share of threads:
+// 4 compute threads on 2 cores were 4-7 % slower per training step than 2. More than one
+// serves only to test data-parallel training without GPUs.
+func (e Environment) CPUDevices() (int, error) {
+	v := strings.TrimSpace(e.CPUDevicesVar)
+	if v == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q: want a whole number of devices, at least 1 (unset: 1)", EnvCPUDevices, e.CPUDevicesVar)
+	}
+	return n, nil
 }
 
 // MaxImagePixels is the pixel limit: VGGKIT_MAX_IMAGE_PIXELS (a whole number; underscores

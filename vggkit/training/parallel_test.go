@@ -7,16 +7,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vggkit/vggkit/vggkit/config"
 	"github.com/vggkit/vggkit/vggkit/testbackend"
 )
 
-// Data parallel over the XLA CPU plugin's 4 host devices computes what one device does
-// with the whole batch: the same losses, and weights that give the same logits; the
+// Data parallel over 4 XLA CPU host devices (VGGKIT_CPU_DEVICES) computes what one device
+// does with the whole batch: the same losses, and weights that give the same logits; the
 // checkpoint it saves loads on one device.
 func TestDataParallelMatchesOneDevice(t *testing.T) {
+	t.Setenv(config.EnvCPUDevices, "4")
 	b := testbackend.Choice(t)
 	if b.Backend.NumDevices() < 2 {
-		t.Skipf("backend %s has %d device: data parallel needs several (VGGKIT_TEST_BACKEND=default with the XLA CPU plugin has 4)",
+		t.Skipf("backend %s has %d device: data parallel needs several (VGGKIT_TEST_BACKEND=default with the XLA CPU plugin and VGGKIT_CPU_DEVICES=4 has 4)",
 			b.Config, b.Backend.NumDevices())
 	}
 	set := shapesSet(t, "train", 4) // 40 images: 2 steps of 16
@@ -77,6 +79,7 @@ func TestDataParallelMatchesOneDevice(t *testing.T) {
 }
 
 func TestDataParallelBatchMustDivide(t *testing.T) {
+	t.Setenv(config.EnvCPUDevices, "4")
 	b := testbackend.Choice(t)
 	set := shapesSet(t, "train", 4)
 	opts := tinyOptions()
