@@ -8,6 +8,7 @@ package backend
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -185,6 +186,34 @@ func (c *Choice) OneDNN() bool {
 // OneDNNEnvVar set to 0 keeps XLA's own CPU convolutions (for comparisons).
 const OneDNNEnvVar = config.EnvOneDNN
 
+// goUnlimited gives the pure-Go backend an unlimited worker pool (goroutines; the Go
+// scheduler spreads them over the cores). With compute v0.1.3's default pool, independent
+// large matmuls that run at once each wait in workerspool.Pool.Saturate for a worker the
+// other holds: a training run deadlocked for good (seen in CI; four independent matmuls
+// deadlock every time, TestGoBackendConcurrentMatmuls). ops_sequential also avoids it, at
+// 30 % of the pure-Go backend's training speed; this costs nothing measurable.
+func goUnlimited(cfg string) string {
+	if cfg == "go" {
+		return "go:parallelism=-1"
+	}
+	return cfg
+}
+
+// withoutStdout runs f with os.Stdout on the null device: compute v0.1.3 prints its
+// parallelism setting ("Go backend: parallelism set to -1") on standard output, which is
+// vggkit's output (tables, JSON, notebook cells). Backends are made before any of it.
+func withoutStdout(f func() (compute.Backend, error)) (compute.Backend, error) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return f()
+	}
+	defer null.Close()
+	stdout := os.Stdout
+	os.Stdout = null
+	defer func() { os.Stdout = stdout }()
+	return f()
+}
+
 // newWithConfig wraps compute.NewWithConfig, which panics on unknown names. On the XLA
 // CPU plugin it turns on oneDNN convolutions (vggkit's go-xla patch): 1.2-2.9x
 // faster than XLA's own on VGG's forward convolutions.
@@ -202,7 +231,9 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 		opts := pjrt.NamedValuesMap{"cpu_device_count": int64(devices)}
 		withoutSIGPROF(func() { b, err = xla.NewWithOptions(strings.TrimPrefix(cfg, "xla:"), opts) })
 	} else {
-		withoutSIGPROF(func() { b, err = compute.NewWithConfig(cfg) })
+		withoutSIGPROF(func() {
+			b, err = withoutStdout(func() (compute.Backend, error) { return compute.NewWithConfig(goUnlimited(cfg)) })
+		})
 	}
 	if s, ok := b.(oneDNNConvolutions); ok && err == nil && platformOf(cfg) == "cpu" {
 		s.SetCPUConvolutionWithOneDNN(config.Env().OneDNN)

@@ -1,8 +1,16 @@
 package backend
 
 import (
+	"io"
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/vggkit/vggkit/vggkit/config"
 )
@@ -79,5 +87,49 @@ func TestCPUDevices(t *testing.T) {
 		if n := c.Backend.NumDevices(); n != want {
 			t.Errorf("%s=%q: %d devices, want %d", config.EnvCPUDevices, v, n, want)
 		}
+	}
+}
+
+// The pure-Go backend runs independent large matmuls at once without deadlocking (compute
+// v0.1.3's default worker pool deadlocked on four of them every time), and making it
+// prints nothing on standard output (compute prints the pool setting).
+func TestGoBackendConcurrentMatmuls(t *testing.T) {
+	t.Setenv(EnvVar, "go")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	c, err := New()
+	os.Stdout = stdout
+	w.Close()
+	printed, _ := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(printed) > 0 {
+		t.Errorf("making the pure-Go backend printed %q on standard output", printed)
+	}
+	exe := graph.MustNewExec(c.Backend, func(x, k *graph.Node) *graph.Node {
+		sum := graph.ReduceAllSum(graph.Dot(x, k).Product())
+		for i := 1; i < 4; i++ {
+			sum = graph.Add(sum, graph.ReduceAllSum(graph.Dot(graph.AddScalar(x, float64(i)), k).Product()))
+		}
+		return sum
+	})
+	x := tensors.FromShape(shapes.Make(dtypes.Float32, 512, 576))
+	k := tensors.FromShape(shapes.Make(dtypes.Float32, 576, 128))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			exe.MustExec(x, k)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("100 runs of four independent matmuls did not finish in a minute: the worker pool deadlocked")
 	}
 }
