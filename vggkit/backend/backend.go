@@ -186,32 +186,22 @@ func (c *Choice) OneDNN() bool {
 // OneDNNEnvVar set to 0 keeps XLA's own CPU convolutions (for comparisons).
 const OneDNNEnvVar = config.EnvOneDNN
 
-// goUnlimited gives the pure-Go backend an unlimited worker pool (goroutines; the Go
+// newGoBackend is the pure-Go backend with an unlimited worker pool (goroutines; the Go
 // scheduler spreads them over the cores). With compute v0.1.3's default pool, independent
 // large matmuls that run at once each wait in workerspool.Pool.Saturate for a worker the
 // other holds: a training run deadlocked for good (seen in CI; four independent matmuls
 // deadlock every time, TestGoBackendConcurrentMatmuls). ops_sequential also avoids it, at
-// 30 % of the pure-Go backend's training speed; this costs nothing measurable.
-func goUnlimited(cfg string) string {
-	if cfg == "go" {
-		return "go:parallelism=-1"
+// 30 % of the pure-Go backend's training speed; this costs nothing measurable. compute
+// prints the setting ("Go backend: parallelism set to -1") on standard output, which is
+// vggkit's output (tables, JSON, notebook cells): os.Stdout is the null device meanwhile.
+func newGoBackend() (compute.Backend, error) {
+	if null, err := os.Open(os.DevNull); err == nil {
+		defer null.Close()
+		stdout := os.Stdout
+		os.Stdout = null
+		defer func() { os.Stdout = stdout }()
 	}
-	return cfg
-}
-
-// withoutStdout runs f with os.Stdout on the null device: compute v0.1.3 prints its
-// parallelism setting ("Go backend: parallelism set to -1") on standard output, which is
-// vggkit's output (tables, JSON, notebook cells). Backends are made before any of it.
-func withoutStdout(f func() (compute.Backend, error)) (compute.Backend, error) {
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return f()
-	}
-	defer null.Close()
-	stdout := os.Stdout
-	os.Stdout = null
-	defer func() { os.Stdout = stdout }()
-	return f()
+	return compute.NewWithConfig("go:parallelism=-1")
 }
 
 // newWithConfig wraps compute.NewWithConfig, which panics on unknown names. On the XLA
@@ -223,17 +213,18 @@ func newWithConfig(cfg string) (b compute.Backend, err error) {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	if platformOf(cfg) == "cpu" && strings.HasPrefix(cfg, "xla:") {
+	switch {
+	case platformOf(cfg) == "cpu" && strings.HasPrefix(cfg, "xla:"):
 		devices, derr := config.Env().CPUDevices()
 		if derr != nil {
 			return nil, derr
 		}
 		opts := pjrt.NamedValuesMap{"cpu_device_count": int64(devices)}
 		withoutSIGPROF(func() { b, err = xla.NewWithOptions(strings.TrimPrefix(cfg, "xla:"), opts) })
-	} else {
-		withoutSIGPROF(func() {
-			b, err = withoutStdout(func() (compute.Backend, error) { return compute.NewWithConfig(goUnlimited(cfg)) })
-		})
+	case cfg == "go":
+		b, err = newGoBackend()
+	default:
+		withoutSIGPROF(func() { b, err = compute.NewWithConfig(cfg) })
 	}
 	if s, ok := b.(oneDNNConvolutions); ok && err == nil && platformOf(cfg) == "cpu" {
 		s.SetCPUConvolutionWithOneDNN(config.Env().OneDNN)

@@ -77,7 +77,7 @@ func TestCPUDevices(t *testing.T) {
 		}
 	}
 	t.Setenv(config.EnvCPUDevices, "")
-	xlaCPU(t)
+	xlaCPUChoice(t)
 	for v, want := range map[string]int{"": 1, "1": 1, "4": 4} {
 		t.Setenv(config.EnvCPUDevices, v)
 		c, err := New()

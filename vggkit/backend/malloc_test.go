@@ -77,14 +77,7 @@ func TestHugePagesCutPageFaults(t *testing.T) {
 
 // faultsPerRun is the child: minor page faults per execution, after two warm-up runs.
 func faultsPerRun(t *testing.T) {
-	t.Setenv(EnvVar, "")
-	c, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !c.IsXLACPU() {
-		t.Skipf("XLA CPU plugin not installed (backend %s)", c.Config)
-	}
+	c := xlaCPUChoice(t)
 	// y [2048, 8192] (64 MB) is a dot's result, which XLA keeps in its temporary buffer.
 	exe := MustNewExec(c.Backend, func(x, w *Node) *Node { return ReduceAllSum(Sin(Dot(x, w).Product())) })
 	xs := tensors.FromShape(shapes.Make(dtypes.Float32, 2048, 64))

@@ -17,9 +17,9 @@ type patchedXLA interface {
 	cpuKernelCalls
 }
 
-// xlaCPU is the XLA CPU backend, or a skip where its plugin is not installed or go-xla is
-// upstream (built without the go.work of scripts/go-xla-patch.sh).
-func xlaCPU(t *testing.T) patchedXLA {
+// xlaCPUChoice is the default choice when it is XLA CPU, or a skip where its plugin is not
+// installed.
+func xlaCPUChoice(t *testing.T) *Choice {
 	t.Helper()
 	t.Setenv(EnvVar, "")
 	c, err := New()
@@ -29,6 +29,14 @@ func xlaCPU(t *testing.T) patchedXLA {
 	if !c.IsXLACPU() {
 		t.Skipf("XLA CPU plugin not installed (backend %s): `vggkit doctor -install cpu`", c.Config)
 	}
+	return c
+}
+
+// xlaCPU is the XLA CPU backend, or a skip where its plugin is not installed or go-xla is
+// upstream (built without the go.work of scripts/go-xla-patch.sh).
+func xlaCPU(t *testing.T) patchedXLA {
+	t.Helper()
+	c := xlaCPUChoice(t)
 	requirePatch(t)
 	xb, ok := c.Backend.(patchedXLA)
 	if !ok {

@@ -8,8 +8,8 @@ import (
 
 // Ops are the forms of VGG's primitives measured fastest on this backend (see
 // fastops.For): im2col convolutions on the pure-Go backend, native and im2col mixed on XLA
-// CPU (native wherever vggkit's kernels take them), native on GPUs. $VGGKIT_CONV ("native", "im2col", "hybrid") forces the
-// convolutions' form, for benchmarks.
+// CPU (native wherever vggkit's kernels take them), native on GPUs. $VGGKIT_CONV
+// ("native", "im2col", "hybrid") forces the convolutions' form, for benchmarks.
 func (c *Choice) Ops() vgg.Ops {
 	p := fastops.XLAGPU
 	switch {

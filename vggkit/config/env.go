@@ -17,7 +17,6 @@ type Environment struct {
 	OneDNN        bool   // VGGKIT_ONEDNN (not "0"): XLA CPU convolutions through oneDNN's custom call.
 	CPUKernels    bool   // VGGKIT_CPUKERNELS (not "0"): vggkit's AVX-512 convolution kernels on XLA CPU.
 	CPUDevicesVar string // VGGKIT_CPU_DEVICES: the XLA CPU plugin's devices; "" = 1 (read with CPUDevices).
-	HugePages     bool   // VGGKIT_MALLOC (not "0"): programs start with glibc's huge pages for malloc (set at load, in C; backend.HugePages).
 	Python        string // VGGKIT_PYTHON: the python whose site-packages may hold JAX's CUDA plugin (default python3).
 	CUDAHome      string // CUDA_HOME: a CUDA toolkit (ptxas, libdevice) for XLA.
 	XLAFlags      string // XLA_FLAGS: XLA's own flags; vggkit adds its autotune cache to them.
@@ -47,7 +46,7 @@ const (
 	EnvConv        = "VGGKIT_CONV"
 	EnvOneDNN      = "VGGKIT_ONEDNN"
 	EnvCPUKernels  = "VGGKIT_CPUKERNELS"
-	EnvMalloc      = "VGGKIT_MALLOC"
+	EnvMalloc      = "VGGKIT_MALLOC" // "0": glibc's malloc defaults; read in C when the program loads (backend.HugePages)
 	EnvCPUDevices  = "VGGKIT_CPU_DEVICES"
 	EnvPython      = "VGGKIT_PYTHON"
 	EnvFast        = "VGGKIT_FAST"
@@ -70,7 +69,6 @@ func Env() Environment {
 		Conv:           os.Getenv(EnvConv),
 		OneDNN:         os.Getenv(EnvOneDNN) != "0",
 		CPUKernels:     os.Getenv(EnvCPUKernels) != "0",
-		HugePages:      os.Getenv(EnvMalloc) != "0",
 		CPUDevicesVar:  os.Getenv(EnvCPUDevices),
 		Python:         os.Getenv(EnvPython),
 		CUDAHome:       os.Getenv("CUDA_HOME"),
