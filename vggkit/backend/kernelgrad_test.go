@@ -1,6 +1,10 @@
 package backend
 
 import (
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -117,5 +121,60 @@ func TestCPUKernelsMatchXLA(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Called by XLA, the kernels split their work over XLA's own threads (vggkit's kept
+// threads waited for cores that XLA's idle threads spun on), and executions running at once
+// each get every job done: the same results, bit for bit, as one at a time.
+func TestCPUKernelsFanOutOnXLAThreads(t *testing.T) {
+	xb := xlaCPU(t)
+	if xb.CPUConvKernelGradient() == "" {
+		t.Skip("vggkit's kernels not in use (no AVX-512F)")
+	}
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: the kernels do not fan out")
+	}
+	defer setCPUKernels(t, xb, true)
+	setCPUKernels(t, xb, true)
+	exec := MustNewExec(xb, func(x, k *Node) []*Node {
+		y := Convolve(x, k).PadSame().Done()
+		g := Gradient(ReduceAllSum(Mul(y, Sin(y))), x, k)
+		return []*Node{y, g[0], g[1]}
+	})
+	x, k := randTensor(16, 4, 4, 64), randTensor(3, 3, 64, 128)
+	run := func() [][]float32 {
+		var out [][]float32
+		for _, r := range exec.MustExec(x, k) {
+			out = append(out, tensors.MustCopyFlatData[float32](r))
+		}
+		return out
+	}
+	before := cpukernels.XLAFanOuts()
+	want := run()
+	// Forward, input gradient and kernel gradient: three kernel calls, each fanned out.
+	if got := cpukernels.XLAFanOuts() - before; got < 3 {
+		t.Fatalf("%d kernel calls fanned out on XLA's threads, want at least 3", got)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 40)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				for i, o := range run() {
+					if !slices.Equal(o, want[i]) {
+						errs <- fmt.Sprintf("result %d differs when executions overlap", i)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

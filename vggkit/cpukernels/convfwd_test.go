@@ -46,11 +46,13 @@ func TestConvForwardMatchesDefinition(t *testing.T) {
 		n, h, w, c, k, kh, kw, ph, pw, threads int
 		transposed                             bool
 	}{
-		{3, 4, 4, 20, 64, 3, 3, 1, 1, 0, false}, // pixels not a multiple of the tile
-		{2, 2, 2, 16, 128, 3, 3, 1, 1, 2, true}, // 2x2 maps, transposed kernel
-		{1, 5, 7, 3, 64, 3, 3, 0, 0, 3, false},  // no padding, odd sizes
-		{2, 8, 8, 32, 64, 3, 1, 1, 0, 1, true},  // a 3x1 kernel
-		{1, 1, 1, 8, 64, 3, 3, 1, 1, 0, false},  // 1x1 map: the centre tap only
+		{3, 4, 4, 20, 64, 3, 3, 1, 1, 0, false},  // pixels not a multiple of the tile
+		{2, 2, 2, 16, 128, 3, 3, 1, 1, 2, true},  // 2x2 maps, transposed kernel
+		{1, 5, 7, 3, 64, 3, 3, 0, 0, 3, false},   // no padding, odd sizes
+		{2, 8, 8, 32, 64, 3, 1, 1, 0, 1, true},   // a 3x1 kernel
+		{1, 1, 1, 8, 64, 3, 3, 1, 1, 0, false},   // 1x1 map: the centre tap only
+		{3, 4, 4, 16, 192, 3, 3, 1, 1, 4, true},  // 3 channel blocks for 4 threads: one block each
+		{2, 4, 4, 16, 128, 3, 3, 1, 1, 4, false}, // 2 channel blocks x 2 pixel ranges
 	} {
 		ho, wo := s.h+2*s.ph-s.kh+1, s.w+2*s.pw-s.kw+1
 		x, w := make([]float32, s.n*s.h*s.w*s.c), make([]float32, s.kh*s.kw*s.c*s.k)

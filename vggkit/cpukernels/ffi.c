@@ -85,8 +85,11 @@ static XLA_FFI_Error* kernel_grad_ffi(XLA_FFI_CallFrame* frame) {
   if (dy->dims[0] != N || dw->dims[1] != 3 || dw->dims[2] != C || dw->dims[3] != K || twoPh % 2 ||
       twoPw % 2)
     return shape_error(api, "kernel gradient", x->dims, dy->dims, dw->dims);
+  vggkit_ffi_api = api;
+  vggkit_ffi_ctx = frame->ctx;
   const char* err = vggkit_kernel_grad(x->data, dy->data, dw->data, N, H, W, C, Ho, Wo, K, KH,
                                        twoPh / 2, twoPw / 2, 0);
+  vggkit_ffi_api = NULL;
   return err != NULL ? fail(api, XLA_FFI_Error_Code_INVALID_ARGUMENT, err) : NULL;
 }
 
@@ -102,8 +105,11 @@ static XLA_FFI_Error* conv_ffi(XLA_FFI_CallFrame* frame, int transposed) {
   int64_t twoPh = Ho - H + KH - 1, twoPw = Wo - W + KW - 1;
   if (y->dims[0] != N || wc != C || wk != K || twoPh % 2 || twoPw % 2)
     return shape_error(api, "convolution", x->dims, w->dims, y->dims);
+  vggkit_ffi_api = api;
+  vggkit_ffi_ctx = frame->ctx;
   const char* err = vggkit_conv_fwd(x->data, w->data, y->data, N, H, W, C, Ho, Wo, K, KH, KW,
                                     twoPh / 2, twoPw / 2, transposed, 0);
+  vggkit_ffi_api = NULL;
   return err != NULL ? fail(api, XLA_FFI_Error_Code_INVALID_ARGUMENT, err) : NULL;
 }
 

@@ -25,6 +25,10 @@ import (
 	"unsafe"
 )
 
+// XLAFanOuts is how many kernel calls so far split their work over XLA's own threads (as
+// they do when XLA calls them; called directly, they use threads of their own).
+func XLAFanOuts() int64 { return int64(C.vggkit_xla_fanouts()) }
+
 // KernelGradTarget is the custom-call name the XLA backend gives the kernel gradient.
 const KernelGradTarget = "vggkit_conv2d_kernel_grad"
 

@@ -12,11 +12,22 @@ int vggkit_threads(void);
 // A kernel's share of the work: job -> NULL, or an error message.
 typedef void* vggkit_task(void* job);
 
-// Runs fn on the n jobs (job t at jobs + t*stride), job 0 on the calling thread and the
-// others on threads kept across calls (pool.c), and returns when all have run; results[t]
-// is fn's result for job t. When another call is already fanning out, the jobs run in turn
-// on the calling thread.
+// Runs fn on the n jobs (job t at jobs + t*stride) and returns when all have run;
+// results[t] is fn's result for job t. Within an XLA FFI call (vggkit_ffi_api set), on the
+// calling thread and XLA's intra-op threads; otherwise job 0 on the calling thread and the
+// others on threads kept across calls (pool.c), or all in turn on the calling thread when
+// another call is already fanning out.
 void vggkit_run_parallel(vggkit_task* fn, void* jobs, size_t stride, int n, void** results);
+
+// The XLA FFI call this thread is in, set by the handlers around a kernel call (NULL
+// outside one): vggkit_run_parallel then fans out on XLA's own threads.
+struct XLA_FFI_Api;
+struct XLA_FFI_ExecutionContext;
+extern _Thread_local const struct XLA_FFI_Api* vggkit_ffi_api;
+extern _Thread_local struct XLA_FFI_ExecutionContext* vggkit_ffi_ctx;
+
+// How many fan-outs ran on XLA's threads so far.
+long long vggkit_xla_fanouts(void);
 
 // 1 if this CPU runs the kernels (AVX-512F).
 int vggkit_kernels_supported(void);

@@ -237,8 +237,8 @@ func TestFor(t *testing.T) {
 	}
 }
 
-// vggkit's kernels take VGG's 2x2 maps at width 1/4 (128 channels) in all three parts of a
-// convolution, not at full width (512: the kernel gradient stays XLA's) nor with few channels.
+// vggkit's kernels take the forward and input gradient of VGG's 2x2 maps at width 1/4 (128
+// channels) and at full width (512), not with few channels.
 func TestKernelsTake(t *testing.T) {
 	for _, c := range []struct {
 		x    []int
@@ -247,7 +247,8 @@ func TestKernelsTake(t *testing.T) {
 	}{
 		{[]int{32, 2, 2, 128}, 128, true},
 		{[]int{128, 4, 4, 64}, 128, true},
-		{[]int{32, 2, 2, 512}, 512, false},
+		{[]int{32, 2, 2, 512}, 512, true},
+		{[]int{32, 2, 2, 64}, 32, false}, // 32 outputs: not a multiple of 64
 		{[]int{32, 2, 2, 4}, 4, false},
 		{[]int{32, 2, 2, 32}, 64, false}, // the input gradient's 32 outputs: not a multiple of 64
 	} {
