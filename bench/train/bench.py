@@ -134,9 +134,11 @@ def main():
     ap.add_argument("--unquiet", action="store_true", help="the machine was not quiet: mark the results")
     ap.add_argument("--full-run", action="store_true", help="let vggkit finish (final test evaluation, report)")
     ap.add_argument("--table-from", metavar="JSONL", help="print the table of a results file (runs of several invocations) and exit")
+    ap.add_argument("--summary", action="store_true",
+                    help="with --table-from: the short table README.md shows (ratio against the faster PyTorch)")
     a = ap.parse_args()
     if a.table_from:
-        print(table_from(a.table_from, a))
+        print(summary_from(a.table_from) if a.summary else table_from(a.table_from, a))
         return
     if not a.results or not a.vggkit:
         ap.error("--results and --vggkit are required (or --table-from)")
@@ -208,6 +210,42 @@ def table_from(path, a):
     a.dry_run = any(r.get("dry_run") for r in runs)
     a.results = path
     return table(runs, torch_names, variants, a)
+
+
+LABELS = {"grey28": "32 px from 28 px grey", "cifar": "32 px colour", "shapes": "96 px"}
+
+
+def summary_from(path):
+    """README's table: per row, vggkit's median img/s, the fastest PyTorch side's (by
+    median), and the median and spread of the per-pair ratio against that pair's fastest."""
+    med = statistics.median
+    runs = [json.loads(line) for line in open(path) if line.strip() and "img_s" in line]
+    runs = [r for r in runs if "img_s" in r]
+    lines = ["| images | width | batch | vggkit img/s | faster PyTorch img/s | vggkit / faster torch (spread over pairs) "
+             "| wall s, vggkit / that torch |", "|---|---|---|---|---|---|---|"]
+    for name, dsname, _size, div, batch, _limit in ROWS:
+        v = [r for r in runs if r["row"] == name]
+        go = [r for r in v if r["side"] == "vggkit"]
+        tsides, twall = {}, {}
+        for r in v:
+            if r["side"] != "vggkit":
+                tsides.setdefault(r["side"], []).append(r["img_s"])
+                twall.setdefault(r["side"], []).append(r["wall_s"])
+        if not go or not tsides:
+            continue
+        best = max(tsides, key=lambda k: med(tsides[k]))
+        version, variant = best.removeprefix("torch").rsplit("-", 1)
+        ratios = []
+        for pair in sorted({r["pair"] for r in go}):
+            t = [r["img_s"] for r in v if r["pair"] == pair and r["side"] != "vggkit"]
+            ratios += [g["img_s"] / max(t) for g in go if g["pair"] == pair and t]
+        width = "full" if div == 1 else f"1/{div}"
+        where = "in memory" if variant == "memory" else "DataLoader"
+        lines.append(f"| {LABELS[dsname]} | {width} | {batch} | {med(r['img_s'] for r in go):,.0f} | "
+                     f"{med(tsides[best]):,.0f} ({version}, {where}) | "
+                     f"{med(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) | "
+                     f"{med(r['wall_s'] for r in go):.1f} / {med(twall[best]):.1f} |")
+    return "\n".join(lines)
 
 
 def table(runs, torch_names, variants, a):
