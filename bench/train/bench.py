@@ -223,7 +223,7 @@ def summary_from(path):
     runs = [r for r in runs if "img_s" in r]
     lines = ["| images | width | batch | vggkit img/s | faster PyTorch img/s | vggkit / faster torch (spread over pairs) "
              "| wall s, vggkit / that torch |", "|---|---|---|---|---|---|---|"]
-    for name, dsname, _size, div, batch, _limit in ROWS:
+    for name, dsname, _size, div, batch, _limit in ROWS + DRY_ROWS:
         v = [r for r in runs if r["row"] == name]
         go = [r for r in v if r["side"] == "vggkit"]
         tsides, twall = {}, {}
