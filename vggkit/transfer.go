@@ -37,7 +37,9 @@ func Transfer() (pretrain, finetune, scratch config.Config) {
 
 // ImageNetModel is torchvision's VGG with its ImageNet weights, for predictions over the
 // 1000 ImageNet classes: a variant name ("vgg16", in the cache: `vggkit download vgg16`),
-// or a .pth or safetensors file whose name starts with one (vgg16-397923af.pth).
+// or a .pth or safetensors file whose name starts with one (vgg16-397923af.pth). Read
+// image files for it as torchvision evaluates it: data.ReadImageCrop(path, 224, 3,
+// data.ImageNetCrop), as vggkit predict -weights does.
 func ImageNetModel(w string) (*training.Learner, error) {
 	name := filepath.Base(w)
 	if i := strings.IndexAny(name, "-."); i > 0 {

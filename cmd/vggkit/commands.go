@@ -227,7 +227,7 @@ func runPredict(args []string, stdout io.Writer) error {
 			return err
 		}
 		set = set.Head(*limit)
-	} else if set, names, unread = readImages(fs.Args(), l); set.Len() == 0 {
+	} else if set, names, unread = readImages(fs.Args(), l, *weightsArg != ""); set.Len() == 0 {
 		return unread
 	}
 	preds, err := l.Predict(set, *topK)
@@ -290,14 +290,13 @@ func predictor(b *backend.Choice, ckpt, weightsArg string) (*training.Learner, e
 	return training.Load(b, ckpt)
 }
 
-// readImages decodes image files as the training images were stored (data.ReadImage: the
-// shorter side resized, centre-cropped, the checkpoint's size and channels); the graph
-// then resizes and normalises them exactly as in training. Every file is read before
-// any work, so a bad one fails first.
 // readImages decodes the image files that it can, resized as the model's training
-// images were, and returns them with their names; every file it cannot read is named in
-// the error, so one bad file among many costs only its own prediction.
-func readImages(paths []string, l *training.Learner) (*data.Set, []string, error) {
+// images were (data.ReadImage: the shorter side resized, centre-cropped, the checkpoint's
+// size and channels; the graph then resizes and normalises them as in training), or, for
+// ImageNet's weights, as torchvision evaluates them (Resize(256), CenterCrop(224)). It
+// returns them with their names; every file it cannot read is named in the error, so one
+// bad file among many costs only its own prediction.
+func readImages(paths []string, l *training.Learner, imageNet bool) (*data.Set, []string, error) {
 	h, w, c := l.Images[0], l.Images[1], l.Images[2]
 	if h == 0 {
 		h, w, c = l.Config.Model.InputSize, l.Config.Model.InputSize, 3
@@ -306,7 +305,11 @@ func readImages(paths []string, l *training.Learner) (*data.Set, []string, error
 	var names []string
 	var errs []error
 	for _, path := range paths {
-		p, err := data.ReadImage(path, h, c)
+		crop := 1.0
+		if imageNet {
+			crop = data.ImageNetCrop
+		}
+		p, err := data.ReadImageCrop(path, h, c, crop)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -7,9 +7,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/vggkit/vggkit/vggkit/data"
+	"github.com/vggkit/vggkit/vggkit/training"
 	"github.com/vggkit/vggkit/vggkit/weights"
 )
 
@@ -64,5 +67,30 @@ func writePNG(t *testing.T, path string, w, h int) {
 	defer f.Close()
 	if err := png.Encode(f, img); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// predict -weights reads image files as torchvision evaluates ImageNet models (Resize(256),
+// CenterCrop(224)); a checkpoint's model gets them as it was trained (the whole shorter side).
+func TestPredictImageNetCrop(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "cat.png")
+	writePNG(t, img, 320, 240)
+	l := &training.Learner{Images: [3]int{224, 224, 3}}
+	for _, imageNet := range []bool{true, false} {
+		set, _, err := readImages([]string{img}, l, imageNet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crop := 1.0
+		if imageNet {
+			crop = data.ImageNetCrop
+		}
+		want, err := data.ReadImageCrop(img, 224, 3, crop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(set.Pixels, want) {
+			t.Errorf("ImageNet weights %v: pixels not those of a centre crop of %g", imageNet, crop)
+		}
 	}
 }

@@ -31,11 +31,25 @@ import (
 // (config.DefaultMaxImagePixels, 50 million; VGGKIT_MAX_IMAGE_PIXELS raises it) is
 // refused before its pixels are allocated. Errors name the file.
 func ReadImage(path string, size, channels int) ([]uint8, error) {
+	return ReadImageCrop(path, size, channels, 1)
+}
+
+// ImageNetCrop is the share of the shorter side that torchvision's ImageNet evaluation
+// keeps: Resize(256), then CenterCrop(224) (the weights' transforms()).
+const ImageNetCrop = 224.0 / 256
+
+// ReadImageCrop is ReadImage keeping the centre crop (0 < crop <= 1) of the shorter side:
+// torchvision's Resize(size/crop) + CenterCrop(size), as ImageNet models are evaluated
+// (crop ImageNetCrop).
+func ReadImageCrop(path string, size, channels int, crop float64) ([]uint8, error) {
 	if err := checkDecodeArgs(size, channels); err != nil {
 		return nil, err
 	}
+	if !(crop > 0 && crop <= 1) {
+		return nil, fmt.Errorf("centre crop %g of the shorter side: want 0 < crop <= 1", crop)
+	}
 	dst := make([]uint8, size*size*channels)
-	if err := decodeFile(path, size, channels, dst); err != nil {
+	if err := decodeFile(path, size, channels, crop, dst); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return dst, nil
@@ -51,7 +65,7 @@ func Decode(r io.Reader, size, channels int) ([]uint8, error) {
 		return nil, err
 	}
 	dst := make([]uint8, size*size*channels)
-	if err := decodeInto(bytes.NewReader(b), int64(len(b)), size, channels, dst); err != nil {
+	if err := decodeInto(bytes.NewReader(b), int64(len(b)), size, channels, 1, dst); err != nil {
 		return nil, err
 	}
 	return dst, nil
@@ -68,7 +82,7 @@ func checkDecodeArgs(size, channels int) error {
 }
 
 // decodeFile decodes the file at path into dst (size x size x channels), as Decode.
-func decodeFile(path string, size, channels int, dst []uint8) error {
+func decodeFile(path string, size, channels int, crop float64, dst []uint8) error {
 	f, n, err := regularfile.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return errors.New("no such file")
@@ -85,7 +99,7 @@ func decodeFile(path string, size, channels int, dst []uint8) error {
 		return err
 	}
 	defer f.Close()
-	return decodeInto(f, n, size, channels, dst)
+	return decodeInto(f, n, size, channels, crop, dst)
 }
 
 // decodeInto decodes the image in the first n bytes of r and writes it resized into
@@ -94,7 +108,7 @@ func decodeFile(path string, size, channels int, dst []uint8) error {
 // TIFF decoder otherwise buffers up to whatever offset a directory entry names before
 // reading it (a 396-byte file made it allocate 4 GB), and with one it reads what is
 // there, in bounded chunks.
-func decodeInto(r io.ReaderAt, n int64, size, channels int, dst []uint8) (err error) {
+func decodeInto(r io.ReaderAt, n int64, size, channels int, crop float64, dst []uint8) (err error) {
 	defer func() {
 		// A decoder bug on a hostile file must skip the file, not stop the load.
 		if r := recover(); r != nil {
@@ -118,7 +132,7 @@ func decodeInto(r io.ReaderAt, n int64, size, channels int, dst []uint8) (err er
 	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
 		return fmt.Errorf("%s decodes to an empty %dx%d image", format, b.Dx(), b.Dy())
 	}
-	resizeCentreCrop(img, size, channels, dst)
+	resizeCentreCrop(img, size, channels, crop, dst)
 	return nil
 }
 

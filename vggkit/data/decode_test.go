@@ -87,3 +87,38 @@ func TestReadImageErrors(t *testing.T) {
 		}
 	}
 }
+
+// ImageNet models are evaluated as torchvision does (Resize(256), CenterCrop(224)):
+// ReadImageCrop with ImageNetCrop gives the centre 224 x 224 of the image read at 256,
+// which is not what ReadImage at 224 (the whole shorter side) gives.
+func TestReadImageCropIsResizeThenCentreCrop(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wide.png")
+	writeImage(t, path, 300, 200, func(x, y int) color.RGBA {
+		return color.RGBA{uint8(x * 7 % 251), uint8(y * 13 % 241), uint8((x*y)%239 + 8), 255}
+	})
+	got, err := ReadImageCrop(path, 224, 3, ImageNetCrop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at256, err := ReadImage(path, 256, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := range 224 {
+		for x := range 224 {
+			for c := range 3 {
+				g, w := int(got[(y*224+x)*3+c]), int(at256[((y+16)*256+x+16)*3+c])
+				if g-w > 1 || w-g > 1 {
+					t.Fatalf("pixel (%d,%d,%d) = %d, the centre crop of the 256 px image has %d", x, y, c, g, w)
+				}
+			}
+		}
+	}
+	whole, _ := ReadImage(path, 224, 3)
+	if bytes.Equal(whole, got) {
+		t.Error("the crop gave the whole shorter side's pixels")
+	}
+	if _, err := ReadImageCrop(path, 224, 3, 0); err == nil || !strings.Contains(err.Error(), "crop") {
+		t.Errorf("crop 0: error %v", err)
+	}
+}

@@ -295,7 +295,7 @@ func decodeAll(paths []string, size, channels int) ([]uint8, []error) {
 				if i >= len(paths) {
 					return
 				}
-				errs[i] = decodeFile(paths[i], size, channels, pixels[i*n:(i+1)*n])
+				errs[i] = decodeFile(paths[i], size, channels, 1, pixels[i*n:(i+1)*n])
 			}
 		})
 	}

@@ -186,7 +186,7 @@ func TestFolderDeterministic(t *testing.T) {
 	for c := range classes {
 		for _, f := range splitClass(files[c], classes[c], "train", 0.2, 9) {
 			want := make([]uint8, 16*16*3)
-			if err := decodeFile(f, 16, 3, want); err != nil {
+			if err := decodeFile(f, 16, 3, 1, want); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(a.Image(k), want) || a.Labels[k] != int32(c) {
