@@ -45,6 +45,8 @@ const smoothBeta = 0.98
 // are then put back exactly as they were: the finder trains a copy in effect, and the
 // learner's history is not touched. A learner that never trained has its weights built
 // first (so they are kept) and its optimizer state, made by the sweep, zeroed after.
+// While fine-tuning keeps the trunk frozen (Train.Weights, FreezeEpochs), only the head
+// trains in the sweep, as in the steps the suggested rate is for.
 func (l *Learner) LRFind(ctx context.Context, train *data.Set, opts LRFindOptions) (res *LRFindResult, err error) {
 	opts = opts.resolve()
 	if train.Len() < l.Config.Train.BatchSize {
@@ -66,6 +68,9 @@ func (l *Learner) LRFind(ctx context.Context, train *data.Set, opts LRFindOption
 			res, err = nil, rerr
 		}
 	}()
+	// Fine-tuning starts with the trunk frozen: the finder sweeps the phase the next step
+	// is in, as fastai's lr_find on a frozen learner trains only the head.
+	l.freezeSteps = l.FreezeSteps(train.Len() / l.Config.Train.BatchSize)
 	res, err = l.sweep(ctx, train, opts)
 	if err != nil {
 		return nil, err

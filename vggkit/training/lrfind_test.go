@@ -134,3 +134,27 @@ func hostValues(t *testing.T, l *Learner) map[string][]float32 {
 	}
 	return out
 }
+
+// Fine-tuning from weights starts with the trunk frozen: the finder sweeps that phase (the
+// head alone, as fastai's lr_find on a frozen learner), and the whole model when nothing
+// is frozen.
+func TestLRFindFineTuneSweepsTheHead(t *testing.T) {
+	b := testbackend.Choice(t)
+	_, src := trainedOneEpoch(t, b)
+	task := shapesSet(t, "train", 4)
+	for _, freeze := range []int{1, -1} {
+		cfg := tinyConfig(tinyModel(), tinyOptions())
+		cfg.Train.Weights, cfg.Train.FreezeEpochs = src, freeze
+		l, err := New(b, cfg, task.Classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Out = io.Discard
+		if _, err := l.LRFind(context.Background(), task, LRFindOptions{Start: 1e-4, End: 1, Steps: 8, NoStopDiv: true}); err != nil {
+			t.Fatal(err)
+		}
+		if head := l.headTrainer != nil; head != (freeze > 0) {
+			t.Errorf("FreezeEpochs %d: the finder trained the head alone: %v, want %v", freeze, head, freeze > 0)
+		}
+	}
+}
