@@ -1,6 +1,7 @@
 package weights
 
 import (
+	"archive/zip"
 	"encoding/binary"
 	"encoding/json"
 	"math"
@@ -241,4 +242,43 @@ func TestImageNetClasses(t *testing.T) {
 			t.Errorf("class %d is %q, want %q", i, names[i], want)
 		}
 	}
+}
+
+// A .pth whose pickle declares a storage of 10^12 floats (a corrupt or hostile size
+// field) is refused before anything is allocated: gopickle makes each storage at its
+// declared size first, and asking for 4 TB killed the process.
+func TestReadRefusesStorageLargerThanFile(t *testing.T) {
+	str := func(s string) []byte {
+		return append(append([]byte{'X'}, binary.LittleEndian.AppendUint32(nil, uint32(len(s)))...), s...)
+	}
+	var p []byte
+	add := func(b ...[]byte) {
+		for _, x := range b {
+			p = append(p, x...)
+		}
+	}
+	// {"w": torch._utils._rebuild_tensor_v2(PERSID(("storage", torch.FloatStorage, "0",
+	// "cpu", 10**12)), 0, (4,), (1,), False, OrderedDict())}, pickle protocol 2.
+	add([]byte("\x80\x02}"), str("w"), []byte("ctorch._utils\n_rebuild_tensor_v2\n(("), str("storage"),
+		[]byte("ctorch\nFloatStorage\n"), str("0"), str("cpu"),
+		[]byte("\x8a\x06\x00\x10\xa5\xd4\xe8\x00tQK\x00K\x04\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtRs."))
+	path := filepath.Join(t.TempDir(), "huge.pth")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := zip.NewWriter(f)
+	for name, data := range map[string][]byte{"huge/data.pkl": p, "huge/data/0": make([]byte, 16), "huge/version": []byte("3\n")} {
+		w, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, _, err = Read(path)
+	wantErr(t, err, path, "storage 0 declares 1000000000000 elements of 4 bytes", "holds 16 bytes")
 }

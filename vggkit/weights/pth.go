@@ -17,6 +17,9 @@ func readPth(path string, legacy bool) (rs map[string]raw, err error) {
 			rs, err = nil, fmt.Errorf("malformed file: %v", p)
 		}
 	}()
+	if err := checkDeclaredStorages(path, legacy); err != nil {
+		return nil, err
+	}
 	obj, err := pytorch.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("not a readable PyTorch file: %w", err)
