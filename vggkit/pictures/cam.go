@@ -18,9 +18,9 @@ const camAlpha = 0.5
 
 // CAMs is a grid of the set's images at indices with their class activation maps
 // (training.Learner.CAM, one per index) overlaid as heat: inferno, dark where the map is
-// zero, yellow at its peak. Captions read "true / pred p%" (and the map's class when it
-// is not the predicted one); green when right, red when wrong, plain for unlabelled
-// images.
+// zero, yellow at its peak. Captions read as the other grids' (predCaption): "pred p%",
+// then "true: class" when wrong, and "map: class" when the map is of another class than
+// the predicted one; green when right, red when wrong, plain for unlabelled images.
 func CAMs(set *data.Set, indices []int, cams []training.CAM, cols int) (*plotting.Chart, error) {
 	if len(cams) != len(indices) {
 		return nil, fmt.Errorf("%d maps for %d images", len(cams), len(indices))
@@ -40,18 +40,22 @@ func CAMs(set *data.Set, indices []int, cams []training.CAM, cols int) (*plottin
 		captions[k], colors[k] = camCaption(set, i, cams[k])
 	}
 	return plotting.ImageGrid(imgs, captions, plotting.GridOptions{Cols: cols, CaptionColors: colors, Scale: 1,
-		Title: fmt.Sprintf("%s: true / predicted class", cams[0].Method)})
+		Title: fmt.Sprintf("%s (green: right, red: wrong)", cams[0].Method)})
 }
 
-// camCaption is "true / pred 97%", or "true / pred, map: class 12%" for a chosen class,
-// each name cut to fit a line of the cell, so the prediction and its probability show
-// whatever the names' lengths.
+// camCaption is predCaption's "pred 97%" (with "true: class" under it when wrong) and,
+// for a map of another class than the predicted one, "map: class"; each name cut to fit a
+// line of the cell.
 func camCaption(set *data.Set, i int, c training.CAM) (string, color.Color) {
-	s := fmt.Sprintf("%s / %s", shortName(label(set, i)), shortName(className(set, c.Pred)))
-	if c.Class != c.Pred {
-		s += fmt.Sprintf(", map: %s", shortName(className(set, c.Class)))
+	pred := shortName(className(set, c.Pred))
+	truth := pred // unlabelled: no "true:" line
+	if set.Labels[i] >= 0 {
+		truth = shortName(label(set, i))
 	}
-	s += fmt.Sprintf(" %.0f%%", 100*c.Prob)
+	s := predCaption(pred, truth, c.Prob)
+	if c.Class != c.Pred {
+		s += "\nmap: " + shortName(className(set, c.Class))
+	}
 	switch {
 	case set.Labels[i] < 0:
 		return s, nil

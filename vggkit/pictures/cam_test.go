@@ -46,17 +46,18 @@ func TestCAMsGrid(t *testing.T) {
 	}
 	cams[2].Class = 3 // a chosen class, not the predicted one.
 	checkGridWidth(t, decode(t)(CAMs(set, idx, cams, 3)), 3)
-	if s, col := camCaption(set, 7, cams[1]); s != "very long hor… / very long hor… 93%" || col != right {
+	// Prediction first, as the other grids: the truth only when it differs.
+	if s, col := camCaption(set, 7, cams[1]); s != "very long hor… 93%" || col != right {
 		t.Errorf("caption of a right prediction %q, colour %v", s, col)
 	}
-	if s, col := camCaption(set, 9, cams[2]); s != "checkerboard / very long hor…, map: diamond 93%" || col != wrong {
+	if s, col := camCaption(set, 9, cams[2]); s != "very long hor… 93%\ntrue: checkerboard\nmap: diamond" || col != wrong {
 		t.Errorf("caption of a chosen class %q, colour %v", s, col)
 	}
 	if _, err := CAMs(set, idx, cams[:2], 3); err == nil {
 		t.Error("2 maps for 3 images: no error")
 	}
 	unl := &data.Set{Name: "u", Classes: set.Classes, H: set.H, W: set.W, C: set.C, Pixels: set.Image(0), Labels: []int32{-1}}
-	if _, col := camCaption(unl, 0, cams[0]); col != nil {
-		t.Errorf("unlabelled image captioned in %v", col)
+	if s, col := camCaption(unl, 0, cams[0]); col != nil || s != "very long hor… 93%" {
+		t.Errorf("unlabelled image captioned %q in %v", s, col)
 	}
 }
