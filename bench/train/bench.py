@@ -12,6 +12,7 @@ file and prints the markdown table. Needs only the standard library.
            [--dry-run] [--pairs N] [--epochs E] [--rows NAME,...] [--unquiet]
 """
 import argparse
+import collections
 import json
 import math
 import os
@@ -133,7 +134,9 @@ def main():
     ap.add_argument("--dry-run", action="store_true")
     ap.add_argument("--unquiet", action="store_true", help="the machine was not quiet: mark the results")
     ap.add_argument("--full-run", action="store_true", help="let vggkit finish (final test evaluation, report)")
-    ap.add_argument("--table-from", metavar="JSONL", help="print the table of a results file (runs of several invocations) and exit")
+    ap.add_argument("--table-from", metavar="JSONL[,JSONL...]",
+                    help="print the table of results files (runs of several invocations; the pairs of each "
+                         "further file are numbered after the previous file's) and exit")
     ap.add_argument("--summary", action="store_true",
                     help="with --table-from: the short table README.md shows (ratio against the faster PyTorch)")
     a = ap.parse_args()
@@ -196,15 +199,30 @@ def main():
         sys.exit(f"{len(failed)} run(s) failed; see {a.results}")
 
 
+def read_runs(paths):
+    """The runs of comma-separated results files, each file's pairs numbered after the
+    previous file's (each invocation numbers its pairs from 1)."""
+    runs, offset = [], 0
+    for path in paths.split(","):
+        rs = [json.loads(line) for line in open(path) if line.strip()]
+        for r in rs:
+            r["pair"] += offset
+        offset = max([offset] + [r["pair"] for r in rs])
+        runs += rs
+    return runs
+
+
 def table_from(path, a):
-    """The table of every run in a results file, rows in ROWS' order."""
-    runs = [json.loads(line) for line in open(path) if line.strip()]
+    """The table of every run in results files, rows in ROWS' order."""
+    runs = read_runs(path)
     order = {name: i for i, (name, *_rest) in enumerate(ROWS + DRY_ROWS)}
     runs.sort(key=lambda r: order.get(r["row"], len(order)))
     sides = [r["side"] for r in runs if r["side"] != "vggkit"]
     torch_names = list(dict.fromkeys(s.rsplit("-", 1)[0] for s in sides))
     variants = list(dict.fromkeys(s.rsplit("-", 1)[1] for s in sides))
-    a.pairs = max((r["pair"] for r in runs), default=0)
+    per_row = collections.Counter(r["row"] for r in runs if r["side"] == "vggkit")
+    lo, hi = min(per_row.values(), default=0), max(per_row.values(), default=0)
+    a.pairs = f"{lo}" if lo == hi else f"{lo}-{hi}"
     a.epochs = max((r["epochs"] for r in runs), default=0)
     a.unquiet = any(not r.get("quiet", True) for r in runs)
     a.dry_run = any(r.get("dry_run") for r in runs)
@@ -219,8 +237,7 @@ def summary_from(path):
     """README's table: per row, vggkit's median img/s, the fastest PyTorch side's (by
     median), and the median and spread of the per-pair ratio against that pair's fastest."""
     med = statistics.median
-    runs = [json.loads(line) for line in open(path) if line.strip() and "img_s" in line]
-    runs = [r for r in runs if "img_s" in r]
+    runs = [r for r in read_runs(path) if "img_s" in r]
     lines = ["| images | width | batch | vggkit img/s | faster PyTorch img/s | vggkit / faster torch (spread over pairs) "
              "| wall s, vggkit / that torch |", "|---|---|---|---|---|---|---|"]
     for name, dsname, _size, div, batch, _limit in ROWS + DRY_ROWS:

@@ -6,6 +6,8 @@
 # kind of code and of the top symbols. Needs perf and gdb (apt-get install linux-perf gdb).
 #
 # Usage: bench/train/profile.sh [BATCH] [SIZE] [WIDTH] [SECONDS]   (defaults 32 32 0.25 8)
+# CMD="bin/vggkit train ..." samples that command instead (long enough to outlast WARMUP
+# and SECONDS; BATCH, SIZE and WIDTH then only label the output).
 # Categories: vggkit's kernels (cpukernels), oneDNN (its JIT code has no symbols: the
 # unnamed part of the JIT region), XLA's fusions (by name), Eigen's thread pool and GEMM,
 # the kernel (scheduling, page faults), libc (malloc, memcpy), vggkit's Go code.
@@ -18,8 +20,12 @@ done
 GOEXPERIMENT=simd go build -o bin/vggkit ./cmd/vggkit
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-bin/vggkit bench -augment none -size "$size" -width "$width" -batch "$batch" -mode train -rounds 1 \
-  -steps 1000000 >"$work/bench.out" 2>&1 &
+if [ -n "${CMD:-}" ]; then # another command to sample (a whole run: CMD="bin/vggkit train ...")
+  $CMD >"$work/bench.out" 2>&1 &
+else
+  bin/vggkit bench -augment none -size "$size" -width "$width" -batch "$batch" -mode train -rounds 1 \
+    -steps 1000000 >"$work/bench.out" 2>&1 &
+fi
 pid=$!
 # Wait for the compile: the first step's line is printed only at the end, so wait on time.
 sleep "${WARMUP:-10}"
