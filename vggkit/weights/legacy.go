@@ -9,41 +9,33 @@ import (
 	"github.com/nlpodyssey/gopickle/pytorch"
 )
 
+// storageSpan is a storage's element count and element size in bytes.
+type storageSpan struct{ count, elem int }
+
 // checkLegacyEnd checks that a legacy (pre-1.6) .pth file holds all of its storages'
 // bytes. Such a file ends with the storages, each an 8-byte element count and its data;
 // gopickle v0.3.0 reads them with unchecked Reads, so a file cut inside the last storage
 // loads without error (upstream: use io.ReadFull in LimitedBufferReader.ReadNext and
-// setFromFile). The storages must fill the file's end exactly, each count matching a
-// storage the tensors use.
-func checkLegacyEnd(path string, tensors []*pytorch.Tensor) error {
-	type storage struct{ count, elem int }
-	seen := map[pytorch.StorageInterface]bool{}
-	byCount := map[int][]storage{}
-	var total int64
-	for _, t := range tensors {
-		if seen[t.Source] {
-			continue
-		}
-		seen[t.Source] = true
-		count, elem, ok := storageSize(t.Source)
-		if !ok {
-			return fmt.Errorf("storage %T: unknown element size", t.Source)
-		}
-		byCount[count] = append(byCount[count], storage{count, elem})
-		total += 8 + int64(count)*int64(elem)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
+// setFromFile). The storages must fill the file's end exactly, each count matching one of
+// storages. It runs twice: on the storages the pickle declares, before gopickle allocates
+// them (checkDeclaredStorages), and on those the loaded tensors use.
+func checkLegacyEnd(f *os.File, storages []storageSpan) error {
 	st, err := f.Stat()
 	if err != nil {
 		return err
 	}
+	byCount := map[int][]storageSpan{}
+	var total int64
+	for _, s := range storages {
+		if s.count < 0 || int64(s.count) > st.Size() {
+			return fmt.Errorf("a storage declares %d elements: the file has %d bytes: a corrupt file", s.count, st.Size())
+		}
+		byCount[s.count] = append(byCount[s.count], s)
+		total += 8 + int64(s.count)*int64(s.elem)
+	}
 	pos := st.Size() - total
 	buf := make([]byte, 8)
-	for range len(seen) {
+	for range storages {
 		if pos < 0 {
 			return fmt.Errorf("truncated: %d bytes, its tensors need %d", st.Size(), total)
 		}
@@ -59,6 +51,29 @@ func checkLegacyEnd(path string, tensors []*pytorch.Tensor) error {
 		pos += 8 + int64(n)*int64(s[0].elem)
 	}
 	return nil
+}
+
+// checkTensorsEnd is checkLegacyEnd on the storages the tensors use, each once.
+func checkTensorsEnd(path string, tensors []*pytorch.Tensor) error {
+	seen := map[pytorch.StorageInterface]bool{}
+	var storages []storageSpan
+	for _, t := range tensors {
+		if seen[t.Source] {
+			continue
+		}
+		seen[t.Source] = true
+		count, elem, ok := storageSize(t.Source)
+		if !ok {
+			return fmt.Errorf("storage %T: unknown element size", t.Source)
+		}
+		storages = append(storages, storageSpan{count, elem})
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return checkLegacyEnd(f, storages)
 }
 
 // storageSize is a storage's element count and element size in bytes.

@@ -45,7 +45,7 @@ func readPth(path string, legacy bool) (rs map[string]raw, err error) {
 		all = append(all, t)
 	}
 	if legacy {
-		if err := checkLegacyEnd(path, all); err != nil {
+		if err := checkTensorsEnd(path, all); err != nil {
 			return nil, err
 		}
 	}

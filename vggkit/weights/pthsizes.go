@@ -16,7 +16,7 @@ import (
 // holds, before gopickle allocates them (it makes each storage at its declared size first:
 // a corrupt or hostile size field asked for terabytes and the process died out of memory).
 // A zip file must hold each storage's bytes in its own entry, a legacy file all of them
-// after the pickle. (Pickle strings with lying lengths remain gopickle's to bound:
+// at its end, as checkLegacyEnd checks. (Pickle strings with lying lengths remain gopickle's to bound:
 // third_party/README.md.)
 func checkDeclaredStorages(file string, legacy bool) error {
 	if legacy {
@@ -59,16 +59,14 @@ func checkDeclaredStorages(file string, legacy bool) error {
 	return nil
 }
 
+// checkLegacyStorages reads a legacy file's pickles up to the state dict's and checks the
+// storages it declares, each once, against the file's end (checkLegacyEnd).
 func checkLegacyStorages(file string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
 	for range 3 { // magic number, protocol version, system information
 		u := pickle.NewUnpickler(f)
 		if _, err := u.Load(); err != nil {
@@ -79,21 +77,15 @@ func checkLegacyStorages(file string) error {
 	if err != nil {
 		return nil
 	}
-	var total uint64
 	seen := map[string]bool{}
+	var storages []storageSpan
 	for _, d := range decls {
-		if d.size < 0 || uint64(d.size) > uint64(st.Size()) {
-			return fmt.Errorf("storage %s declares %d elements: the file has %d bytes: a corrupt file", d.key, d.size, st.Size())
-		}
 		if !seen[d.key] {
 			seen[d.key] = true
-			total += 8 + uint64(d.size)*uint64(d.elem)
+			storages = append(storages, storageSpan{d.size, d.elem})
 		}
 	}
-	if total > uint64(st.Size()) {
-		return fmt.Errorf("its storages declare %d bytes, the file has %d: a corrupt file", total, st.Size())
-	}
-	return nil
+	return checkLegacyEnd(f, storages)
 }
 
 type storageDecl struct {
