@@ -227,7 +227,7 @@ func runPredict(args []string, stdout io.Writer) error {
 			return err
 		}
 		set = set.Head(*limit)
-	} else if set, names, unread = readImages(fs.Args(), l, *weightsArg != ""); set.Len() == 0 {
+	} else if set, names, unread = readImages(fs.Args(), l, predictCrop(*weightsArg)); set.Len() == 0 {
 		return unread
 	}
 	preds, err := l.Predict(set, *topK)
@@ -290,13 +290,21 @@ func predictor(b *backend.Choice, ckpt, weightsArg string) (*training.Learner, e
 	return training.Load(b, ckpt)
 }
 
+// predictCrop is the share of the shorter side predict keeps: all of it, as the training
+// images were stored, or, for ImageNet's weights, torchvision's Resize(256), CenterCrop(224).
+func predictCrop(weightsArg string) float64 {
+	if weightsArg != "" {
+		return data.ImageNetCrop
+	}
+	return 1
+}
+
 // readImages decodes the image files that it can, resized as the model's training
-// images were (data.ReadImage: the shorter side resized, centre-cropped, the checkpoint's
-// size and channels; the graph then resizes and normalises them as in training), or, for
-// ImageNet's weights, as torchvision evaluates them (Resize(256), CenterCrop(224)). It
-// returns them with their names; every file it cannot read is named in the error, so one
-// bad file among many costs only its own prediction.
-func readImages(paths []string, l *training.Learner, imageNet bool) (*data.Set, []string, error) {
+// images were (data.ReadImageCrop: the shorter side resized, its centre crop share cropped,
+// the checkpoint's size and channels; the graph then resizes and normalises them as in
+// training). It returns them with their names; every file it cannot read is named in the
+// error, so one bad file among many costs only its own prediction.
+func readImages(paths []string, l *training.Learner, crop float64) (*data.Set, []string, error) {
 	h, w, c := l.Images[0], l.Images[1], l.Images[2]
 	if h == 0 {
 		h, w, c = l.Config.Model.InputSize, l.Config.Model.InputSize, 3
@@ -305,10 +313,6 @@ func readImages(paths []string, l *training.Learner, imageNet bool) (*data.Set, 
 	var names []string
 	var errs []error
 	for _, path := range paths {
-		crop := 1.0
-		if imageNet {
-			crop = data.ImageNetCrop
-		}
 		p, err := data.ReadImageCrop(path, h, c, crop)
 		if err != nil {
 			errs = append(errs, err)

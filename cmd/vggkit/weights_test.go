@@ -76,21 +76,21 @@ func TestPredictImageNetCrop(t *testing.T) {
 	img := filepath.Join(t.TempDir(), "cat.png")
 	writePNG(t, img, 320, 240)
 	l := &training.Learner{Images: [3]int{224, 224, 3}}
-	for _, imageNet := range []bool{true, false} {
-		set, _, err := readImages([]string{img}, l, imageNet)
+	for _, weightsArg := range []string{"vgg16", ""} {
+		crop := predictCrop(weightsArg)
+		if want := map[string]float64{"vgg16": data.ImageNetCrop, "": 1}[weightsArg]; crop != want {
+			t.Errorf("-weights %q: crop %g, want %g", weightsArg, crop, want)
+		}
+		set, _, err := readImages([]string{img}, l, crop)
 		if err != nil {
 			t.Fatal(err)
-		}
-		crop := 1.0
-		if imageNet {
-			crop = data.ImageNetCrop
 		}
 		want, err := data.ReadImageCrop(img, 224, 3, crop)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(set.Pixels, want) {
-			t.Errorf("ImageNet weights %v: pixels not those of a centre crop of %g", imageNet, crop)
+			t.Errorf("-weights %q: pixels not those of a centre crop of %g", weightsArg, crop)
 		}
 	}
 }

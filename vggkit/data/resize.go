@@ -113,9 +113,9 @@ func toRGB(img image.Image, x0, y0, x1, y1 int) []uint8 {
 	return out
 }
 
-// resizeCentreCrop writes img, shorter side scaled to size/crop and centre-cropped
-// to size x size (crop 1: the whole shorter side), into dst as HWC with c channels (3: RGB; 1: grey, weighted as
-// PIL's convert("L")).
+// resizeCentreCrop writes img, shorter side scaled to size/crop and centre-cropped to size
+// x size (crop 1: the whole shorter side), into dst as HWC with c channels (3: RGB; 1:
+// grey, weighted as PIL's convert("L")).
 func resizeCentreCrop(img image.Image, size, c int, crop float64, dst []uint8) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
