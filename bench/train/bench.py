@@ -230,6 +230,17 @@ def table_from(path, a):
     return table(runs, torch_names, variants, a)
 
 
+def pair_ratios(runs):
+    """Per pair, vggkit's img/s over the fastest PyTorch side's, from one row's completed runs."""
+    ratios = []
+    for pair in sorted({r["pair"] for r in runs if r["side"] == "vggkit"}):
+        g = [r["img_s"] for r in runs if r["pair"] == pair and r["side"] == "vggkit"]
+        t = [r["img_s"] for r in runs if r["pair"] == pair and r["side"] != "vggkit"]
+        if g and t:
+            ratios.append(g[0] / max(t))
+    return ratios
+
+
 LABELS = {"grey28": "32 px from 28 px grey", "cifar": "32 px colour", "shapes": "96 px"}
 
 
@@ -252,10 +263,7 @@ def summary_from(path):
             continue
         best = max(tsides, key=lambda k: med(tsides[k]))
         version, variant = best.removeprefix("torch").rsplit("-", 1)
-        ratios = []
-        for pair in sorted({r["pair"] for r in go}):
-            t = [r["img_s"] for r in v if r["pair"] == pair and r["side"] != "vggkit"]
-            ratios += [g["img_s"] / max(t) for g in go if g["pair"] == pair and t]
+        ratios = pair_ratios(v)
         width = "full" if div == 1 else f"1/{div}"
         where = "in memory" if variant == "memory" else "DataLoader"
         lines.append(f"| {LABELS[dsname]} | {width} | {batch} | {med(r['img_s'] for r in go):,.0f} | "
@@ -308,12 +316,7 @@ def table(runs, torch_names, variants, a):
                 rs = [r for r in ok if r["side"] == f"{n}-{var}"]
                 per.append(f"{med(r['img_s'] for r in rs):.1f}" if rs else "-")
             cells.append(" / ".join(per))
-        ratios = []  # per pair: vggkit over the fastest PyTorch side of that pair
-        for pair in sorted({r["pair"] for r in go}):
-            g = [r for r in go if r["pair"] == pair]
-            t = [r["img_s"] for r in ok if r["pair"] == pair and r["side"] != "vggkit"]
-            if g and t:
-                ratios.append(g[0]["img_s"] / max(t))
+        ratios = pair_ratios(ok)
         cells.append(f"{med(ratios):.2f}x" if ratios else "-")
         cells.append(f"{min(ratios):.2f}-{max(ratios):.2f}x" if ratios else "-")
         lines.append("| " + " | ".join(cells) + " |")
